@@ -1,0 +1,126 @@
+//! `rebound eval`: the decoder's accuracy over a labelled directory.
+
+use anyhow::{Context, Result};
+use rebound::eval::{self, pct, Counts};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Measure the decoder against a directory with `expected.jsonl` (the corpus format).
+///
+/// Prints: files, detection agreement (bounce or not), recipient found, reason, hard,
+/// status (an invented x.0.9xx expected code only needs its class digit), full match
+/// (recipient + reason + hard), extra records, and the worst families.
+///
+/// Examples:
+///   rebound eval ../shared/corpus/dev
+///   rebound eval fixtures/postfix --min-full 100
+///   rebound eval ../shared/corpus/dev --misses | less
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// A directory holding `expected.jsonl` and the files it names.
+    #[arg(value_name = "DIR")]
+    dir: PathBuf,
+    /// Print the figures as one JSON object.
+    #[arg(long)]
+    json: bool,
+    /// List every record that did not fully match (expected vs got).
+    #[arg(long)]
+    misses: bool,
+    /// Fail (exit 1) when full match is below this percentage.
+    #[arg(long, value_name = "PCT")]
+    min_full: Option<f64>,
+    /// Fail (exit 1) when detection agreement is below this percentage.
+    #[arg(long, value_name = "PCT")]
+    min_detect: Option<f64>,
+    /// How many of the worst families to list.
+    #[arg(long, default_value_t = 10)]
+    worst: usize,
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let report = eval::run(&args.dir)
+        .with_context(|| format!("evaluating {}", args.dir.display()))?;
+    let t = &report.total;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
+            "dir": args.dir.display().to_string(),
+            "total": t,
+            "percent": {
+                "detection": pct(t.detected, t.files),
+                "recipient": pct(t.recipient, t.records),
+                "reason": pct(t.reason, t.records),
+                "hard": pct(t.hard, t.records),
+                "status": pct(t.status, t.records),
+                "full": t.full_pct(),
+            },
+            "families": report.families,
+            "errors": report.errors,
+            "misses": if args.misses { serde_json::to_value(&report.misses)? } else { serde_json::Value::Null },
+        }))?);
+    } else {
+        if args.misses {
+            for m in &report.misses {
+                println!("{}", serde_json::to_string(m)?);
+            }
+            println!();
+        }
+        print_summary(&args, t, &report);
+    }
+    for e in &report.errors {
+        eprintln!("rebound: {e}");
+    }
+    let mut ok = report.errors.is_empty();
+    if let Some(min) = args.min_full {
+        if t.full_pct() + 1e-9 < min {
+            eprintln!("rebound: full match {:.2}% is below the floor {min:.2}%", t.full_pct());
+            ok = false;
+        }
+    }
+    if let Some(min) = args.min_detect {
+        let d = pct(t.detected, t.files);
+        if d + 1e-9 < min {
+            eprintln!("rebound: detection {d:.2}% is below the floor {min:.2}%");
+            ok = false;
+        }
+    }
+    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
+fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) {
+    println!("eval {}", args.dir.display());
+    println!("  files          {:>5}   (errors: {})", t.files, t.file_errors);
+    println!("  records        {:>5}", t.records);
+    let line = |name: &str, n: usize, of: usize| {
+        println!("  {name:<14} {:>5}/{:<5} {:>6.2}%", n, of, pct(n, of));
+    };
+    line("detection", t.detected, t.files);
+    line("recipient", t.recipient, t.records);
+    line("reason", t.reason, t.records);
+    line("hard", t.hard, t.records);
+    line("status", t.status, t.records);
+    line("full match", t.full, t.records);
+    println!("  extra records  {:>5}", t.extra);
+    let mut fams: Vec<(&String, &Counts)> = report
+        .families
+        .iter()
+        .filter(|(_, c)| c.full < c.records || c.extra > 0 || c.detected < c.files)
+        .collect();
+    fams.sort_by(|a, b| {
+        a.1.full_pct()
+            .total_cmp(&b.1.full_pct())
+            .then(b.1.records.cmp(&a.1.records))
+    });
+    if !fams.is_empty() {
+        println!("  worst families (full match, records, extra):");
+        for (name, c) in fams.into_iter().take(args.worst) {
+            println!(
+                "    {name:<24} {:>6.1}%  {:>3}/{:<3} extra {}",
+                c.full_pct(),
+                c.full,
+                c.records,
+                c.extra
+            );
+        }
+    }
+}

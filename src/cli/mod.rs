@@ -1,0 +1,39 @@
+//! Command-line interface: argument parsing (clap derive), one file per subcommand.
+
+mod eval;
+mod parse;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Bounce and delivery-report processor: decode DSNs and other bounce formats into facts
+/// (recipient, status, reason, hard/soft, evidence), and measure the decoder.
+#[derive(Debug, Parser)]
+#[command(name = "rebound", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    Parse(parse::Args),
+    Eval(eval::Args),
+}
+
+/// Runs the command line; errors are printed with their context, the exit code says how
+/// it went (0 ok, 1 some inputs failed or a floor was missed, 2 usage).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Parse(args) => parse::run(args),
+        Command::Eval(args) => eval::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("rebound: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

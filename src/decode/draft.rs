@@ -1,0 +1,184 @@
+//! A record as a decoder module found it, and the steps that turn it into a `Bounce`:
+//! status and reply code filled from the text, reason, hard/soft, blocklist and keys.
+
+use super::{address, blocklist, reason, rhost, status, Action, Bounce, Evidence, Keys, Mail, Reason};
+
+/// What a decoder module found about one recipient, before the common steps.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Draft {
+    pub recipient: Option<String>,
+    pub action: Option<Action>,
+    pub status: Option<String>,
+    pub replycode: Option<String>,
+    pub diagnostic: Option<String>,
+    /// The `Diagnostic-Code` type (`smtp`, `x-postfix`, `x-unix`, ...), lower case.
+    pub diagnostic_type: Option<String>,
+    pub remote_mta: Option<String>,
+    pub reporting_mta: Option<String>,
+    pub command: Option<String>,
+    pub feedback_type: Option<String>,
+    /// Set when the module itself knows the reason (its own phrase table, ARF, ...).
+    pub reason: Option<Reason>,
+    /// The rule behind `reason`, for the evidence.
+    pub rule: Option<String>,
+    pub queue_ids: Vec<String>,
+    pub envelope_id: Option<String>,
+    pub original_recipient: Option<String>,
+}
+
+impl Draft {
+    /// A draft with just a recipient and a diagnostic text.
+    pub fn new(recipient: Option<String>, diagnostic: Option<String>) -> Draft {
+        Draft {
+            recipient,
+            diagnostic,
+            ..Draft::default()
+        }
+    }
+
+    /// Sets the reason decided by the module, with the rule that decided it.
+    pub fn decided(mut self, reason: Reason, rule: &str) -> Draft {
+        self.reason = Some(reason);
+        self.rule = Some(rule.to_string());
+        self
+    }
+}
+
+/// Squeezes runs of white space to one space and trims.
+pub(crate) fn squeeze(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for w in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+    out
+}
+
+/// Completes a draft into a bounce.
+pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -> Bounce {
+    let diagnostic = d
+        .diagnostic
+        .as_deref()
+        .map(squeeze)
+        .filter(|s| !s.is_empty());
+    let diag = diagnostic.as_deref().unwrap_or("");
+
+    // Status: the field, unless it is vague and the text has a sharper one of the same class.
+    let mut code = d.status.as_deref().and_then(status::normalize);
+    if let Some(found) = status::find_status(diag) {
+        match &code {
+            None => code = Some(found),
+            Some(c) if status::is_vague(c) && status::class(c) == status::class(&found) => {
+                code = Some(found)
+            }
+            _ => {}
+        }
+    }
+    let mut replycode = d.replycode.clone().or_else(|| status::find_replycode(diag));
+    if let (Some(r), Some(c)) = (&replycode, &code) {
+        if status::class(r) != status::class(c) && status::class(c) != Some('2') {
+            // A reply code of another class than the status belongs to another exchange.
+            if d.replycode.is_none() {
+                replycode = None;
+            }
+        }
+    }
+
+    let action = d.action.or_else(|| match code.as_deref().and_then(status::class) {
+        Some('2') => Some(Action::Delivered),
+        Some(_) => Some(Action::Failed),
+        None => None,
+    });
+
+    let (reason, rule) = match d.reason {
+        Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
+        None => decide(&d, action, code.as_deref(), replycode.as_deref(), diag, mail),
+    };
+    let permanent = matches!(
+        code.as_deref().and_then(status::class).or(replycode.as_deref().and_then(status::class)),
+        Some('5')
+    ) || (code.is_none() && replycode.is_none() && action == Some(Action::Failed));
+    let hard = reason.is_hard(permanent);
+
+    let mut keys = keys.clone();
+    keys.queue_ids.extend(d.queue_ids.iter().cloned());
+    keys.queue_ids.dedup();
+    if d.envelope_id.is_some() {
+        keys.envelope_id = d.envelope_id.clone();
+    }
+    keys.original_recipient = d.original_recipient.as_deref().and_then(address::clean);
+
+    Bounce {
+        recipient: d.recipient.as_deref().and_then(address::clean),
+        action,
+        status: code,
+        replycode,
+        reason,
+        hard,
+        feedback_type: d.feedback_type.clone(),
+        blocklist: blocklist::find(diag),
+        diagnostic_code: diagnostic,
+        remote_mta: d.remote_mta.clone(),
+        reporting_mta: d.reporting_mta.clone(),
+        smtp_command: d.command.clone(),
+        keys,
+        evidence: Evidence {
+            module: module.to_string(),
+            rule,
+        },
+    }
+}
+
+/// The reason for a record whose module did not decide one.
+fn decide(
+    d: &Draft,
+    action: Option<Action>,
+    code: Option<&str>,
+    replycode: Option<&str>,
+    diag: &str,
+    mail: &Mail,
+) -> (Reason, String) {
+    if matches!(
+        action,
+        Some(Action::Delivered | Action::Relayed | Action::Expanded)
+    ) || code.and_then(status::class) == Some('2')
+    {
+        return (Reason::Delivered, "action/status says delivered".into());
+    }
+    if let Some((r, rule)) = rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code) {
+        return (r, rule);
+    }
+    // A temporary status on a failed record: the queue gave up (RFC 3464 2.3.3).
+    let temporary = code.and_then(status::class) == Some('4')
+        || (code.is_none() && replycode.and_then(status::class) == Some('4'));
+    if let Some((r, phrase)) = reason::match_phrases(diag) {
+        return (r, format!("phrase \"{phrase}\""));
+    }
+    if temporary && action == Some(Action::Failed) {
+        return (Reason::Expired, "failed with a temporary status".into());
+    }
+    if let Some(c) = code {
+        if let Some(r) = reason::reason_for_status(c) {
+            return (r, format!("status {c}"));
+        }
+    }
+    if let Some(cmd) = d.command.as_deref() {
+        let cmd = cmd.to_ascii_uppercase();
+        if cmd.starts_with("MAIL") {
+            return (Reason::Rejected, "rejected at MAIL FROM".into());
+        }
+        if cmd.starts_with("HELO") || cmd.starts_with("EHLO") || cmd.starts_with("CONN") {
+            return (Reason::Blocked, "rejected at connection/HELO".into());
+        }
+    }
+    if action == Some(Action::Delayed) {
+        return (Reason::Expired, "delayed".into());
+    }
+    if !diag.is_empty() || code.is_some() {
+        return (Reason::OnHold, "no rule matched".into());
+    }
+    let _ = mail;
+    (Reason::Undefined, "nothing to decide on".into())
+}

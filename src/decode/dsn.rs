@@ -1,0 +1,160 @@
+//! RFC 3464 delivery status notifications, and their RFC 6533 `global` form: the
+//! per-message block and one block per recipient of the `message/delivery-status` part.
+
+use super::{address, mime, Action, Draft, Mail};
+
+/// Per-message fields (RFC 3464 section 2.2).
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PerMessage {
+    pub reporting_mta: Option<String>,
+    pub envelope_id: Option<String>,
+    pub queue_id: Option<String>,
+}
+
+/// Records of the delivery-status part, or `None` when the message has none.
+pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
+    let part = mail.parts.iter().find(|p| {
+        p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status"
+    })?;
+    let drafts = parse_fields(&part.text);
+    if drafts.is_empty() {
+        None
+    } else {
+        Some(drafts)
+    }
+}
+
+/// Parses delivery-status fields from text: blocks separated by blank lines, or by a new
+/// `Final-Recipient` / `Original-Recipient` where a report leaves the blank lines out.
+pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
+    let fields = mime::parse_header_lines(text);
+    let mut per_message = PerMessage::default();
+    let mut out: Vec<Draft> = Vec::new();
+    let mut cur: Option<Draft> = None;
+    let mut cur_has_final = false;
+    for (name, value) in fields {
+        let value = value.trim().to_string();
+        match name.as_str() {
+            "" => {
+                // a blank line: the record (if any) ends
+                if let Some(d) = cur.take() {
+                    out.push(d);
+                }
+                cur_has_final = false;
+            }
+            "reporting-mta" => per_message.reporting_mta = Some(mta_name(&value)),
+            "original-envelope-id" => per_message.envelope_id = Some(value),
+            "x-postfix-queue-id" => per_message.queue_id = Some(value),
+            "final-recipient" | "original-recipient" | "x-actual-recipient" => {
+                let is_final = name == "final-recipient";
+                if is_final && cur_has_final {
+                    if let Some(d) = cur.take() {
+                        out.push(d);
+                    }
+                    cur_has_final = false;
+                }
+                let d = cur.get_or_insert_with(Draft::default);
+                match name.as_str() {
+                    "final-recipient" => {
+                        d.recipient = address::clean(&value).or(d.recipient.take());
+                        cur_has_final = true;
+                    }
+                    "original-recipient" => {
+                        d.original_recipient = address::clean(&value);
+                        if d.recipient.is_none() {
+                            d.recipient = d.original_recipient.clone();
+                        }
+                    }
+                    _ => {
+                        if d.recipient.is_none() {
+                            d.recipient = address::clean(&value);
+                        }
+                    }
+                }
+            }
+            _ => {
+                let Some(d) = cur.as_mut() else {
+                    // Fields of a recipient block seen before any recipient: start one.
+                    if matches!(name.as_str(), "action" | "status" | "diagnostic-code") {
+                        let mut d = Draft::default();
+                        apply(&mut d, &name, &value);
+                        cur = Some(d);
+                    }
+                    continue;
+                };
+                apply(d, &name, &value);
+            }
+        }
+    }
+    if let Some(d) = cur.take() {
+        out.push(d);
+    }
+    out.retain(|d| d.recipient.is_some() || d.status.is_some() || d.diagnostic.is_some());
+    for d in &mut out {
+        if d.reporting_mta.is_none() {
+            d.reporting_mta = per_message.reporting_mta.clone();
+        }
+        if d.envelope_id.is_none() {
+            d.envelope_id = per_message.envelope_id.clone();
+        }
+        if let Some(q) = &per_message.queue_id {
+            d.queue_ids.push(q.clone());
+        }
+    }
+    out
+}
+
+fn apply(d: &mut Draft, name: &str, value: &str) {
+    match name {
+        "action" => d.action = Action::parse(value),
+        "status" => d.status = Some(value.to_string()),
+        "remote-mta" => d.remote_mta = Some(mta_name(value)),
+        "reporting-mta" => d.reporting_mta = Some(mta_name(value)),
+        "diagnostic-code" => {
+            let (kind, text) = match value.split_once(';') {
+                Some((k, t)) if k.len() < 16 && !k.contains(' ') => {
+                    (Some(k.trim().to_ascii_lowercase()), t.trim())
+                }
+                _ => (None, value),
+            };
+            d.diagnostic_type = kind;
+            d.diagnostic = Some(text.to_string());
+        }
+        "final-log-id" => d.queue_ids.push(value.to_string()),
+        "x-postfix-queue-id" => d.queue_ids.push(value.to_string()),
+        "x-smtp-command" | "x-failed-command" => d.command = Some(value.to_string()),
+        _ => {}
+    }
+}
+
+/// `dns; mx.example.jp` → `mx.example.jp`.
+fn mta_name(v: &str) -> String {
+    match v.split_once(';') {
+        Some((_, name)) => name.trim().to_string(),
+        None => v.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_blocks() {
+        let text = "Reporting-MTA: dns; mx.example.jp\nX-Postfix-Queue-ID: 4F3A2B1C\nOriginal-Envelope-Id: env-1\n\nFinal-Recipient: rfc822; a@example.org\nOriginal-Recipient: rfc822;A@example.org\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <a@example.org>:\n  Recipient address rejected\n\nFinal-Recipient: rfc822; b@example.org\nAction: delayed\nStatus: 4.4.1\n";
+        let d = parse_fields(text);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].recipient.as_deref(), Some("a@example.org"));
+        assert_eq!(d[0].original_recipient.as_deref(), Some("A@example.org"));
+        assert_eq!(d[0].status.as_deref(), Some("5.1.1"));
+        assert_eq!(d[0].diagnostic_type.as_deref(), Some("smtp"));
+        assert_eq!(
+            d[0].diagnostic.as_deref(),
+            Some("550 5.1.1 <a@example.org>: Recipient address rejected")
+        );
+        assert_eq!(d[0].envelope_id.as_deref(), Some("env-1"));
+        assert_eq!(d[0].queue_ids, vec!["4F3A2B1C".to_string()]);
+        assert_eq!(d[1].action, Some(Action::Delayed));
+        assert_eq!(d[1].reporting_mta.as_deref(), Some("mx.example.jp"));
+    }
+}

@@ -1,0 +1,307 @@
+//! The MIME view of a message that the decoders work on: top headers, the decoded text of
+//! each part in document order, and the headers of the returned original message.
+
+use mail_parser::{Message, MessageParser, PartType};
+
+/// One leaf part, decoded to text.
+#[derive(Debug, Clone)]
+pub(crate) struct Part {
+    /// `type/subtype`, lower case (`text/plain` when absent).
+    pub ctype: String,
+    pub text: String,
+}
+
+/// A message as the decoders see it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Mail {
+    /// Top-level headers: lower-case name, unfolded value, in order.
+    pub headers: Vec<(String, String)>,
+    /// The decoded Subject (RFC 2047 words decoded).
+    pub subject: String,
+    /// The leaf parts of the report itself, not of the returned message.
+    pub parts: Vec<Part>,
+    /// Headers of the returned message (`message/rfc822` or `text/rfc822-headers`).
+    pub original: Vec<(String, String)>,
+    /// The body text of the returned message, when it came as `message/rfc822`.
+    pub original_body: String,
+    /// All text parts (and the delivery-status part) joined, the view family parsers scan.
+    pub text: String,
+}
+
+/// Messages larger than this are cut before parsing: a bounce's facts are in its first
+/// part, and a returned attachment must not cost time.
+const MAX_PARSE: usize = 4 << 20;
+
+impl Mail {
+    /// Parses a message. `None` when the bytes have no header block at all.
+    pub fn parse(raw: &[u8]) -> Option<Mail> {
+        let raw = &raw[..raw.len().min(MAX_PARSE)];
+        let msg = MessageParser::default().parse(raw)?;
+        let mut mail = Mail {
+            headers: header_list(&msg),
+            subject: msg.subject().unwrap_or_default().to_string(),
+            ..Mail::default()
+        };
+        collect(&msg, &mut mail, 0);
+        if mail.parts.iter().all(|p| p.ctype == "text/html") {
+            for p in &mut mail.parts {
+                p.text = html_to_text(&p.text);
+            }
+        }
+        let mut text = String::new();
+        for p in &mail.parts {
+            if p.ctype == "text/html" && mail.parts.iter().any(|q| q.ctype == "text/plain") {
+                continue;
+            }
+            text.push_str(&p.text);
+            if !text.ends_with('\n') {
+                text.push('\n');
+            }
+        }
+        mail.text = text;
+        Some(mail)
+    }
+
+    /// The first top-level header of that (lower-case) name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        find(&self.headers, name)
+    }
+
+    /// All top-level headers of that name.
+    pub fn headers_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The first header of that name in the returned message.
+    pub fn original_header(&self, name: &str) -> Option<&str> {
+        find(&self.original, name)
+    }
+
+    /// The `From:` header, empty when missing.
+    pub fn from(&self) -> &str {
+        self.header("from").unwrap_or("")
+    }
+
+    /// The first part of this content type.
+    pub fn part(&self, ctype: &str) -> Option<&Part> {
+        self.parts.iter().find(|p| p.ctype == ctype)
+    }
+}
+
+fn find<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    list.iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The headers of a message as (lower-case name, unfolded raw value).
+fn header_list(msg: &Message) -> Vec<(String, String)> {
+    let raw = msg.raw_message.as_ref();
+    let mut out = Vec::with_capacity(msg.parts.first().map_or(0, |p| p.headers.len()));
+    let Some(root) = msg.parts.first() else {
+        return out;
+    };
+    for h in &root.headers {
+        let start = h.offset_start as usize;
+        let end = h.offset_end as usize;
+        let value = raw.get(start..end).unwrap_or_default();
+        out.push((
+            h.name.as_str().to_ascii_lowercase(),
+            unfold(&String::from_utf8_lossy(value)),
+        ));
+    }
+    out
+}
+
+/// Joins folded header lines and trims the value.
+pub(crate) fn unfold(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for (i, line) in v.lines().enumerate() {
+        if i > 0 {
+            out.push(' ');
+            out.push_str(line.trim_start());
+        } else {
+            out.push_str(line);
+        }
+    }
+    out.trim().to_string()
+}
+
+/// Parses a bare header block (e.g. `text/rfc822-headers`) into (name, value) pairs.
+pub(crate) fn parse_header_block(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if out.is_empty() {
+                continue;
+            }
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if let Some(last) = out.last_mut() {
+                last.1.push(' ');
+                last.1.push_str(line.trim());
+            }
+            continue;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty() && !name.contains(' ') {
+                out.push((name.to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+    }
+    out
+}
+
+fn ctype_of(part: &mail_parser::MessagePart) -> String {
+    use mail_parser::MimeHeaders;
+    match part.content_type() {
+        Some(ct) => {
+            let sub = ct.c_subtype.as_deref().unwrap_or("");
+            format!("{}/{}", ct.c_type, sub).to_ascii_lowercase()
+        }
+        None => "text/plain".to_string(),
+    }
+}
+
+/// Walks the parts of `msg` in order, filling `mail`. Nested messages other than the first
+/// returned message are flattened as text (a forwarded bounce keeps its words).
+fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
+    for (i, part) in msg.parts.iter().enumerate() {
+        if i == 0 && msg.parts.len() > 1 {
+            continue; // the root multipart container
+        }
+        let ctype = ctype_of(part);
+        match &part.body {
+            PartType::Multipart(_) => {}
+            PartType::Message(inner) => {
+                if ctype.contains("delivery-status") || ctype.contains("feedback-report") {
+                    let text = String::from_utf8_lossy(inner.raw_message()).into_owned();
+                    mail.parts.push(Part { ctype, text });
+                } else if mail.original.is_empty() && depth == 0 {
+                    mail.original = header_list(inner);
+                    let mut body = String::new();
+                    for p in inner.parts.iter() {
+                        if let PartType::Text(t) = &p.body {
+                            body.push_str(t);
+                            body.push('\n');
+                        }
+                    }
+                    mail.original_body = body;
+                } else if depth < 3 {
+                    collect(inner, mail, depth + 1);
+                }
+            }
+            PartType::Text(t) | PartType::Html(t) => {
+                if ctype.contains("rfc822-headers") {
+                    if mail.original.is_empty() {
+                        mail.original = parse_header_block(t);
+                    }
+                    continue;
+                }
+                let ctype = if matches!(part.body, PartType::Html(_)) {
+                    "text/html".to_string()
+                } else if ctype.starts_with("text/") || ctype.starts_with("message/") {
+                    ctype
+                } else {
+                    "text/plain".to_string()
+                };
+                mail.parts.push(Part {
+                    ctype,
+                    text: t.to_string(),
+                });
+            }
+            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                let keep = ctype.starts_with("message/")
+                    || ctype.contains("delivery-status")
+                    || ctype == "text/plain";
+                if ctype.contains("rfc822-headers") {
+                    if mail.original.is_empty() {
+                        mail.original = parse_header_block(&String::from_utf8_lossy(b));
+                    }
+                } else if keep {
+                    mail.parts.push(Part {
+                        ctype,
+                        text: String::from_utf8_lossy(b).into_owned(),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// A rough text rendering of HTML: tags dropped, block ends become line breaks, the
+/// common entities decoded.
+pub(crate) fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    let mut tag = String::new();
+    for c in html.chars() {
+        if in_tag {
+            if c == '>' {
+                in_tag = false;
+                let t = tag.trim_start_matches('/').to_ascii_lowercase();
+                let name: String = t.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                if matches!(
+                    name.as_str(),
+                    "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table" | "pre"
+                ) {
+                    out.push('\n');
+                } else if matches!(name.as_str(), "td" | "th") {
+                    out.push(' ');
+                }
+                tag.clear();
+            } else {
+                tag.push(c);
+            }
+        } else if c == '<' {
+            in_tag = true;
+        } else {
+            out.push(c);
+        }
+    }
+    out.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Header-style lines of a text (e.g. a delivery-status part) as (lower-case name, value),
+/// folded lines joined; a blank line is given as an entry with an empty name so callers
+/// can see block ends.
+pub(crate) fn parse_header_lines(text: &str) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    let mut last_blank = true;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            if !last_blank {
+                out.push((String::new(), String::new()));
+            }
+            last_blank = true;
+            continue;
+        }
+        if line.starts_with([' ', '\t']) && !last_blank {
+            if let Some(last) = out.last_mut() {
+                if !last.0.is_empty() {
+                    last.1.push(' ');
+                    last.1.push_str(line.trim());
+                    continue;
+                }
+            }
+        }
+        last_blank = false;
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim();
+            if !name.is_empty() && !name.contains(' ') && name.len() < 40 {
+                out.push((name.to_ascii_lowercase(), value.trim().to_string()));
+            }
+        }
+    }
+    out
+}

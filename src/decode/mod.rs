@@ -1,0 +1,173 @@
+//! The decoder: the bytes of one message in, a list of facts out. Pure, synchronous, no I/O,
+//! and it never panics, whatever the input.
+//!
+//! Order of evidence (strongest first): structured reports (RFC 3464/6533 delivery status,
+//! RFC 5965 feedback reports), auto-replies (RFC 3834), known MTA formats (`family/`), and
+//! free text as the last resort. Each record then gets its reason (`reason/`), its
+//! hard/soft verdict, the blocklist it names (`blocklist.rs`) and the correlation keys.
+
+mod address;
+mod arf;
+mod autoreply;
+mod blocklist;
+mod draft;
+mod dsn;
+mod family;
+mod freetext;
+mod keys;
+mod mime;
+pub mod reason;
+mod rhost;
+mod status;
+
+use serde::{Deserialize, Serialize};
+
+pub use reason::Reason;
+
+pub(crate) use draft::Draft;
+pub(crate) use mime::Mail;
+
+/// What one message says: zero or more facts. Not a bounce = an empty list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub bounces: Vec<Bounce>,
+}
+
+/// The DSN action of a record (RFC 3464 section 2.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Failed,
+    Delayed,
+    Delivered,
+    Relayed,
+    Expanded,
+}
+
+impl Action {
+    pub fn parse(s: &str) -> Option<Action> {
+        let s = s.trim().to_ascii_lowercase();
+        let word = s.split(|c: char| !c.is_ascii_alphabetic()).next()?;
+        Some(match word {
+            "failed" | "failure" => Action::Failed,
+            "delayed" => Action::Delayed,
+            "delivered" | "deliverable" => Action::Delivered,
+            "relayed" => Action::Relayed,
+            "expanded" => Action::Expanded,
+            _ => return None,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+            Action::Expanded => "expanded",
+        }
+    }
+}
+
+/// A blocklist (DNSBL) that a rejection names, and the listed IP when given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocklist {
+    /// The list's zone or name, e.g. `zen.spamhaus.org`, `b.barracudacentral.org`.
+    pub list: String,
+    /// The sending IP the rejection says is listed.
+    pub listed_ip: Option<String>,
+}
+
+/// Keys that tie a bounce back to the message and recipient it is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Keys {
+    /// RFC 3461 ENVID, read back as `Original-Envelope-Id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub envelope_id: Option<String>,
+    /// RFC 3461 ORCPT, read back as `Original-Recipient` (address only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_recipient: Option<String>,
+    /// Message-ID of the returned original message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub original_message_id: Option<String>,
+    /// Queue IDs seen: `X-Postfix-Queue-ID`, `Final-Log-ID`, the reporting MTA's ids.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub queue_ids: Vec<String>,
+    /// The VERP local part token when the bounce was sent to `bounces+TOKEN@domain`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verp: Option<String>,
+    /// `X-Rebound-*` headers of the returned message (name, value).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub x_headers: Vec<(String, String)>,
+}
+
+/// Which part of the decoder decided, so a person can check the verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The module that found the record: `rfc3464`, `arf`, `rfc3834`, `postfix`, ...
+    pub module: String,
+    /// The rule that set the reason: `status 5.1.1`, `phrase "user unknown"`, ...
+    pub rule: String,
+}
+
+/// One fact: what happened to one recipient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Bounce {
+    pub recipient: Option<String>,
+    pub action: Option<Action>,
+    /// RFC 3463 enhanced status code, e.g. `5.1.1`.
+    pub status: Option<String>,
+    /// SMTP reply code, e.g. `550`.
+    pub replycode: Option<String>,
+    pub reason: Reason,
+    /// True when the address itself is bad and should leave the list.
+    pub hard: bool,
+    /// ARF feedback type (`abuse`, `opt-out`, ...) when the reason is `feedback`.
+    pub feedback_type: Option<String>,
+    pub diagnostic_code: Option<String>,
+    pub remote_mta: Option<String>,
+    pub reporting_mta: Option<String>,
+    /// The SMTP command the failure answered (`RCPT`, `DATA`, ...), when known.
+    pub smtp_command: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocklist: Option<Blocklist>,
+    pub keys: Keys,
+    pub evidence: Evidence,
+}
+
+/// Decode one message. Never panics; anything that is not a bounce gives an empty report.
+pub fn decode(raw: &[u8]) -> Report {
+    let mail = match Mail::parse(raw) {
+        Some(m) => m,
+        None => return Report::default(),
+    };
+    let (module, drafts) = find_drafts(&mail);
+    let keys = keys::message_keys(&mail);
+    let bounces = drafts
+        .into_iter()
+        .map(|d| draft::finish(d, module, &mail, &keys))
+        .collect();
+    Report { bounces }
+}
+
+/// Runs the decoders in order of evidence; the first that yields records wins.
+fn find_drafts(mail: &Mail) -> (&'static str, Vec<Draft>) {
+    if let Some(drafts) = arf::parse(mail) {
+        return ("arf", drafts);
+    }
+    if let Some((name, drafts)) = family::parse_before_dsn(mail) {
+        return (name, drafts);
+    }
+    if let Some(drafts) = dsn::parse(mail) {
+        return ("rfc3464", drafts);
+    }
+    if let Some(drafts) = autoreply::parse(mail) {
+        return ("rfc3834", drafts);
+    }
+    if let Some((name, drafts)) = family::parse(mail) {
+        return (name, drafts);
+    }
+    if let Some(drafts) = freetext::parse(mail) {
+        return ("freetext", drafts);
+    }
+    ("none", Vec::new())
+}

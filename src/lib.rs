@@ -1,0 +1,8 @@
+//! rebound: decode bounce messages (DSNs, MTA reports, complaints, auto-replies) into facts,
+//! and the pieces of the pipeline built on them.
+
+pub mod decode;
+pub mod eval;
+pub mod mailfiles;
+
+pub use decode::{decode, Action, Blocklist, Bounce, Evidence, Keys, Reason, Report};
