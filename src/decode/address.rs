@@ -37,11 +37,6 @@ pub(crate) fn clean(s: &str) -> Option<String> {
     Some(s.to_string())
 }
 
-/// The first email address in free text.
-pub(crate) fn first_in(text: &str) -> Option<String> {
-    all_in(text).into_iter().next()
-}
-
 /// Every email address in free text, in order, without repeats (case-insensitive).
 pub(crate) fn all_in(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

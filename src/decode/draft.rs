@@ -150,35 +150,46 @@ fn decide(
     if let Some((r, rule)) = rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code) {
         return (r, rule);
     }
-    // A temporary status on a failed record: the queue gave up (RFC 3464 2.3.3).
-    let temporary = code.and_then(status::class) == Some('4')
-        || (code.is_none() && replycode.and_then(status::class) == Some('4'));
-    if let Some((r, phrase)) = reason::match_phrases(diag) {
-        return (r, format!("phrase \"{phrase}\""));
-    }
-    if temporary && action == Some(Action::Failed) {
-        return (Reason::Expired, "failed with a temporary status".into());
-    }
-    if let Some(c) = code {
-        if let Some(r) = reason::reason_for_status(c) {
-            return (r, format!("status {c}"));
-        }
-    }
-    if let Some(cmd) = d.command.as_deref() {
-        let cmd = cmd.to_ascii_uppercase();
-        if cmd.starts_with("MAIL") {
-            return (Reason::Rejected, "rejected at MAIL FROM".into());
-        }
-        if cmd.starts_with("HELO") || cmd.starts_with("EHLO") || cmd.starts_with("CONN") {
-            return (Reason::Blocked, "rejected at connection/HELO".into());
-        }
-    }
-    if action == Some(Action::Delayed) {
-        return (Reason::Expired, "delayed".into());
-    }
-    if !diag.is_empty() || code.is_some() {
-        return (Reason::OnHold, "no rule matched".into());
-    }
-    let _ = mail;
-    (Reason::Undefined, "nothing to decide on".into())
+    let command = d.command.clone().or_else(|| command_in(diag)).or_else(|| command_in(&mail.text));
+    let facts = reason::Facts {
+        diag,
+        status: code,
+        replycode,
+        command: command.as_deref(),
+        diagnostic_type: d.diagnostic_type.as_deref(),
+        delayed: action == Some(Action::Delayed),
+    };
+    reason::decide(&facts, &reason::scan(diag))
+}
+
+/// The SMTP command a diagnostic or transcript says the failure answered.
+pub(crate) fn command_in(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    let marks: &[(&str, &str)] = &[
+        ("in reply to rcpt to", "RCPT"),
+        ("in reply to mail from", "MAIL"),
+        ("in reply to end of data", "DATA"),
+        ("in reply to data", "DATA"),
+        ("in reply to helo", "HELO"),
+        ("in reply to ehlo", "EHLO"),
+        ("after rcpt to", "RCPT"),
+        ("after mail from", "MAIL"),
+        ("after end of data", "DATA"),
+        ("after data", "DATA"),
+        ("after initial connection", "CONN"),
+        ("after helo", "HELO"),
+        ("after ehlo", "EHLO"),
+        (">>> rcpt to", "RCPT"),
+        (">>> mail from", "MAIL"),
+        (">>> data", "DATA"),
+        (">>> helo", "HELO"),
+        (">>> ehlo", "EHLO"),
+        ("rcpt to:<", "RCPT"),
+        ("mail from:<", "MAIL"),
+    ];
+    marks
+        .iter()
+        .filter_map(|(m, c)| lower.find(m).map(|i| (i, *c)))
+        .min()
+        .map(|(_, c)| c.to_string())
 }

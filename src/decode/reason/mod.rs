@@ -1,9 +1,11 @@
 //! The fixed reason taxonomy and the rules that pick a reason for one failed recipient.
 
+mod decide;
 mod phrases;
 mod status_table;
 
-pub(crate) use phrases::match_phrases;
+pub(crate) use decide::{decide, Facts};
+pub(crate) use phrases::scan;
 pub(crate) use status_table::reason_for_status;
 
 use serde::{Deserialize, Serialize};

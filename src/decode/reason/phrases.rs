@@ -797,26 +797,54 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     }
 });
 
-/// The reason whose phrase occurs in the text, by table order; with the phrase.
-pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
+/// Which reasons' phrases occur in a text, with the first phrase seen for each.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Hits {
+    found: Vec<(Reason, &'static str)>,
+}
+
+impl Hits {
+    /// Whether a phrase of this reason occurs.
+    pub fn has(&self, r: Reason) -> bool {
+        self.found.iter().any(|(x, _)| *x == r)
+    }
+    /// The phrase of this reason that occurred.
+    pub fn phrase(&self, r: Reason) -> Option<&'static str> {
+        self.found.iter().find(|(x, _)| *x == r).map(|(_, p)| *p)
+    }
+}
+
+/// Scans the text once for every phrase of every reason.
+pub(crate) fn scan(text: &str) -> Hits {
+    let mut hits = Hits::default();
     if text.is_empty() {
-        return None;
+        return hits;
     }
     let m = &*MATCHER;
-    let mut best: Option<(usize, &'static str)> = None;
+    let mut push = |rank: usize, phrase: &'static str| {
+        let r = TABLE[rank].0;
+        if !hits.has(r) {
+            hits.found.push((r, phrase));
+        }
+    };
     for hit in m.ac.find_overlapping_iter(text) {
         let (rank, phrase) = m.meta[hit.pattern().as_usize()];
-        if best.is_none_or(|(r, _)| rank < r) {
-            best = Some((rank, phrase));
-        }
+        push(rank, phrase);
     }
     for i in m.regex.matches(text).iter() {
         let (rank, pattern) = m.regex_meta[i];
-        if best.is_none_or(|(r, _)| rank < r) {
-            best = Some((rank, pattern));
-        }
+        push(rank, pattern);
     }
-    best.map(|(rank, phrase)| (TABLE[rank].0, phrase))
+    hits
+}
+
+/// The reason whose phrase occurs in the text, by table order; with the phrase.
+#[cfg(test)]
+pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
+    let hits = scan(text);
+    TABLE
+        .iter()
+        .find_map(|(r, _)| hits.phrase(*r).map(|p| (*r, p)))
 }
 
 #[cfg(test)]

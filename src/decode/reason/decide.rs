@@ -1,0 +1,179 @@
+//! Picking the reason of one failed record from its status code, its SMTP command and its
+//! diagnostic text. Two ordered passes, as data:
+//!
+//! 1. `FIRST`: reasons that the status code or a phrase can claim outright, with the
+//!    address-level ones guarded (a "user unknown" after DATA is a content filter).
+//! 2. The status code's own reason, unless it is a weak one (`RETRIED`), in which case the
+//!    phrases of `SECOND` are tried first, then the class of the code.
+
+use super::phrases::Hits;
+use super::{reason_for_status, Reason};
+
+/// What the decision looks at.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Facts<'a> {
+    pub diag: &'a str,
+    pub status: Option<&'a str>,
+    pub replycode: Option<&'a str>,
+    /// The SMTP command the failure answered (`RCPT`, `MAIL`, `DATA`, `HELO`...).
+    pub command: Option<&'a str>,
+    /// The `Diagnostic-Code` type, lower case (`smtp`, `x-unix`, ...).
+    pub diagnostic_type: Option<&'a str>,
+    pub delayed: bool,
+}
+
+/// Pass one, in order.
+const FIRST: &[Reason] = &[
+    Reason::MailboxFull,
+    Reason::MesgTooBig,
+    Reason::ExceedLimit,
+    Reason::Suspend,
+    Reason::HasMoved,
+    Reason::NoRelaying,
+    Reason::AuthFailure,
+    Reason::UserUnknown,
+    Reason::Filtered,
+    Reason::RequirePtr,
+    Reason::NotCompliantRfc,
+    Reason::BadReputation,
+    Reason::Rejected,
+    Reason::HostUnknown,
+    Reason::SpamDetected,
+    Reason::Speeding,
+    Reason::TooManyConn,
+    Reason::Blocked,
+];
+
+/// Pass two's phrase order.
+const SECOND: &[Reason] = &[
+    Reason::MailboxFull,
+    Reason::AuthFailure,
+    Reason::BadReputation,
+    Reason::Speeding,
+    Reason::SpamDetected,
+    Reason::VirusDetected,
+    Reason::PolicyViolation,
+    Reason::NoRelaying,
+    Reason::SystemError,
+    Reason::NetworkError,
+    Reason::Suspend,
+    Reason::ContentError,
+    Reason::SystemFull,
+    Reason::NotAccept,
+    Reason::Expired,
+    Reason::FailedStartTls,
+    Reason::SecurityError,
+    Reason::Suppressed,
+    Reason::MailerError,
+];
+
+/// Reasons a status code names only weakly: the text is read before they are taken.
+const RETRIED: &[Reason] = &[
+    Reason::Undefined,
+    Reason::OnHold,
+    Reason::SystemError,
+    Reason::SecurityError,
+    Reason::Expired,
+    Reason::Suspend,
+    Reason::NetworkError,
+    Reason::HostUnknown,
+    Reason::UserUnknown,
+];
+
+fn command_is(f: &Facts, names: &[&str]) -> bool {
+    f.command
+        .map(|c| c.to_ascii_uppercase())
+        .is_some_and(|c| names.iter().any(|n| c.starts_with(n)))
+}
+
+/// Pass one's test for one reason.
+fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
+    match r {
+        Reason::MesgTooBig => named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r)),
+        Reason::UserUnknown => {
+            if named == Some(Reason::UserUnknown) {
+                // x.1.1 and friends, unless the text says it was something else.
+                let others = [
+                    Reason::NoRelaying,
+                    Reason::Blocked,
+                    Reason::MailboxFull,
+                    Reason::HasMoved,
+                    Reason::Rejected,
+                    Reason::NotAccept,
+                ];
+                !others.iter().any(|o| hits.has(*o))
+            } else if named == Some(Reason::Suspend) {
+                false
+            } else {
+                command_is(f, &["RCPT"]) && hits.has(r)
+            }
+        }
+        Reason::Filtered => {
+            if named == Some(Reason::Suspend) {
+                false
+            } else if named == Some(Reason::Filtered) {
+                hits.has(Reason::UserUnknown) || hits.has(r)
+            } else if !command_is(f, &["RCPT", "MAIL"]) {
+                hits.has(r) || hits.has(Reason::UserUnknown)
+            } else {
+                false
+            }
+        }
+        Reason::Rejected => named == Some(r) || command_is(f, &["MAIL"]) || hits.has(r),
+        _ => named == Some(r) || hits.has(r),
+    }
+}
+
+/// The reason, and the rule that gave it.
+pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
+    let named = f.status.and_then(reason_for_status);
+    for r in FIRST {
+        if claims(*r, f, named, hits) {
+            let rule = match hits.phrase(*r) {
+                Some(p) => format!("phrase \"{p}\""),
+                None if named == Some(*r) => format!("status {}", f.status.unwrap_or("")),
+                None => format!("command {}", f.command.unwrap_or("")),
+            };
+            return (*r, rule);
+        }
+    }
+    let retry = named.is_none_or(|n| RETRIED.contains(&n))
+        || f.diagnostic_type.is_some_and(|t| t != "smtp");
+    if !retry {
+        if let Some(n) = named {
+            return (n, format!("status {}", f.status.unwrap_or("")));
+        }
+    }
+    for r in SECOND {
+        if let Some(p) = hits.phrase(*r) {
+            return (*r, format!("phrase \"{p}\""));
+        }
+    }
+    let sub = f.status.map(|s| s.get(..3).unwrap_or(""));
+    match sub {
+        Some("5.6" | "4.6") => return (Reason::ContentError, "status class x.6".into()),
+        Some("5.7" | "4.7") => return (Reason::SecurityError, "status class x.7".into()),
+        _ => {}
+    }
+    if f.diagnostic_type == Some("x-unix") {
+        return (Reason::MailerError, "diagnostic type X-Unix".into());
+    }
+    if let Some(n) = named {
+        return (n, format!("status {}", f.status.unwrap_or("")));
+    }
+    if hits.has(Reason::SyntaxError)
+        || f.replycode.is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
+    {
+        return (Reason::SyntaxError, "syntax error reply".into());
+    }
+    if f.delayed {
+        return (Reason::Expired, "action delayed".into());
+    }
+    if command_is(f, &["HELO", "EHLO", "CONN"]) {
+        return (Reason::Blocked, "rejected at connection or HELO".into());
+    }
+    if !f.diag.is_empty() || f.status.is_some() {
+        return (Reason::OnHold, "no rule matched".into());
+    }
+    (Reason::Undefined, "nothing to decide on".into())
+}
