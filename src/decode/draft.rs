@@ -58,11 +58,19 @@ pub(crate) fn squeeze(s: &str) -> String {
 
 /// Completes a draft into a bounce.
 pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -> Bounce {
+    // Without a Diagnostic-Code, the comment of the Status field is the only text:
+    // "Status: 4.0.0 (host name lookup failure)".
+    let comment = d
+        .status
+        .as_deref()
+        .and_then(|s| s.split_once('('))
+        .map(|(_, c)| c.trim_end_matches(')').to_string());
     let diagnostic = d
         .diagnostic
         .as_deref()
         .map(squeeze)
-        .filter(|s| !s.is_empty());
+        .filter(|s| !s.is_empty())
+        .or_else(|| comment.filter(|c| !c.is_empty()));
     let diag = diagnostic.as_deref().unwrap_or("");
 
     // Status: the field, unless it is vague and the text has a sharper one of the same class.

@@ -86,6 +86,20 @@ fn command_is(f: &Facts, names: &[&str]) -> bool {
         .is_some_and(|c| names.iter().any(|n| c.starts_with(n)))
 }
 
+fn temporary(f: &Facts) -> bool {
+    f.status.map_or(f.replycode.is_some_and(|c| c.starts_with('4')), |s| {
+        s.starts_with('4')
+    })
+}
+
+/// "550 <a@b>: User unknown": the rejection names the address it refuses.
+fn names_the_address(diag: &str) -> bool {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(r"<[^<>\s]+@[^<>\s]+>:").expect("address-colon regex")
+    });
+    RE.is_match(diag)
+}
+
 /// Pass one's test for one reason.
 fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     match r {
@@ -102,10 +116,13 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                     Reason::NotAccept,
                 ];
                 !others.iter().any(|o| hits.has(*o))
-            } else if named == Some(Reason::Suspend) {
+            } else if named.is_some() {
                 false
+            } else if command_is(f, &["RCPT"]) {
+                hits.has(r)
             } else {
-                command_is(f, &["RCPT"]) && hits.has(r)
+                // Without the command, only a rejection that names the address itself.
+                f.command.is_none() && hits.has(r) && names_the_address(f.diag)
             }
         }
         Reason::Filtered => {
@@ -119,13 +136,26 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             }
         }
-        Reason::Rejected => named == Some(r) || command_is(f, &["MAIL"]) || hits.has(r),
+        Reason::HostUnknown => !temporary(f) && (named == Some(r) || hits.has(r)),
+        Reason::Rejected => {
+            named == Some(r)
+                || (hits.has(r)
+                    && (command_is(f, &["MAIL"])
+                        || (command_is(f, &["DATA"]) && named != Some(Reason::UserUnknown))
+                        || named.is_none_or(|n| {
+                            matches!(n, Reason::SecurityError | Reason::SystemError)
+                        })))
+        }
         _ => named == Some(r) || hits.has(r),
     }
 }
 
 /// The reason, and the rule that gave it.
 pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
+    // The local delivery program failed (RFC 3464 diagnostic type X-Unix).
+    if f.diagnostic_type == Some("x-unix") {
+        return (Reason::MailerError, "diagnostic type X-Unix".into());
+    }
     let named = f.status.and_then(reason_for_status);
     for r in FIRST {
         if claims(*r, f, named, hits) {
@@ -154,9 +184,6 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         Some("5.6" | "4.6") => return (Reason::ContentError, "status class x.6".into()),
         Some("5.7" | "4.7") => return (Reason::SecurityError, "status class x.7".into()),
         _ => {}
-    }
-    if f.diagnostic_type == Some("x-unix") {
-        return (Reason::MailerError, "diagnostic type X-Unix".into());
     }
     if let Some(n) = named {
         return (n, format!("status {}", f.status.unwrap_or("")));

@@ -12,6 +12,9 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::Expired,
         &[
+            "connection timed out",
+            "did not accept our requests to connect",
+            "server did not respond",
             "delivery time expired",
             "retry time not reached for any host after a long failure period",
             "retry timeout exceeded",
@@ -52,6 +55,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::AuthFailure,
         &[
+            "spf record",
+            "per it's spf",
             "dmarc policy",
             "dmarc validation",
             "fails dmarc",
@@ -81,6 +86,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::RequirePtr,
         &[
+            "mismatches client ip",
             "no ptr record",
             "ptr record",
             "reverse dns",
@@ -226,13 +232,12 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     ),
     (
         Reason::ExceedLimit,
-        &["message header size exceeds limit", "too many recipients", "recipients exceeded"],
+        &["message header size exceeds limit", "recipients exceeded"],
     ),
     (
         Reason::HostUnknown,
         &[
             "host unknown",
-            "host not found",
             "unknown host",
             "domain not found",
             "domain does not exist",
@@ -242,11 +247,9 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "domain name not found",
             "name or service not known",
             "host or domain name not found",
-            "name service error",
             "unrouteable address",
             "unroutable address",
             "no mx record",
-            "nxdomain",
             "recipient domain not found",
             "unrouteable mail domain",
             "domain must exist",
@@ -358,6 +361,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::NoRelaying,
         &[
+            "not configured to relay",
             "relay access denied",
             "relaying denied",
             "relay denied",
@@ -380,6 +384,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::Blocked,
         &[
+            "not accepting connections",
+            "(bl)",
             "blocked using",
             "blacklisted",
             "black listed",
@@ -415,7 +421,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "helo command rejected",
             "rejected by the remote server",
             "refused to talk to me",
-            "not allowed to send",
             "you are not allowed to connect",
             "your network is temporarily blocked",
             "mail from your ip",
@@ -448,6 +453,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::SpamDetected,
         &[
+            "message content rejected",
             "spam detected",
             "spam content",
             "message is spam",
@@ -476,6 +482,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::TooManyConn,
         &[
+            "too many recipients",
             "too many connections",
             "too many concurrent",
             "too many simultaneous",
@@ -569,6 +576,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::SecurityError,
         &[
+            "unauthenticated senders not allowed",
+            "turn on smtp authentication",
             "authentication required",
             "authentication failed",
             "auth required",
@@ -587,14 +596,12 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         Reason::ContentError,
         &[
             "content error",
-            "message content rejected",
             "improper use of 8-bit data",
             "illegal attachment",
             "attachment not allowed",
             "contains invalid content",
             "message header",
             "invalid header",
-            "header error",
             "bad content",
             "content rejected",
             "character set",
@@ -618,6 +625,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::PolicyViolation,
         &[
+            "protocol violation",
+            "content presents a potential security issue",
             "policy violation",
             "policy rejection",
             "violates our policy",
@@ -646,17 +655,9 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "user refuses",
             "delivery not authorized",
             "not authorized to send",
-            "message rejected",
-            "message not accepted",
-            "message refused",
             "header filter",
             "rejected by recipient",
             "mail is not accepted",
-            "does not accept",
-            "not permitted",
-            "denied",
-            "prohibited",
-            "refused",
         ],
     ),
     (
@@ -677,10 +678,15 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::NetworkError,
         &[
+            "name service error",
+            "malformed or unexpected name server reply",
+            "dns query failed",
+            "host name lookup failure",
+            "responded with code nxdomain",
+            "no route to host",
             "network error",
             "network is unreachable",
             "no route to host",
-            "connection timed out",
             "connection reset",
             "lost connection",
             "conversation timed out",
@@ -697,15 +703,11 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "hop count exceeded",
             "routing loop",
             "malformed or unexpected name server reply",
-            "temporary dns",
-            "dns error",
             "dns failure",
             "name server timeout",
             "unable to resolve",
             "temporary failure in name resolution",
             "connection dropped",
-            "timeout",
-            "timed out",
         ],
     ),
     (
@@ -727,19 +729,20 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::SystemError,
         &[
+            "transaction failed",
+            "could not load drd",
+            "service currently unavailable",
+            "queue file write error",
+            "unable to contact ldap",
             "system error",
             "internal error",
             "server error",
             "local error",
-            "temporary failure",
-            "temporarily unavailable",
-            "try again later",
             "resources temporarily",
             "service unavailable",
             "server configuration error",
             "system config error",
             "unable to process",
-            "please try again",
             "problem with the server",
             "database error",
             "ldap",

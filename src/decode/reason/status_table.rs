@@ -5,7 +5,6 @@ use super::Reason;
 
 /// (status code, reason). Codes of class 4 and 5 share a subject/detail meaning.
 static TABLE: &[(&str, Reason)] = &[
-    ("1.0", Reason::UserUnknown), // x.1.0 other address status: mostly "user unknown" in practice
     ("1.1", Reason::UserUnknown),
     ("1.2", Reason::HostUnknown),
     ("1.3", Reason::UserUnknown),
@@ -20,13 +19,11 @@ static TABLE: &[(&str, Reason)] = &[
     ("2.2", Reason::MailboxFull),
     ("2.3", Reason::ExceedLimit),
     ("2.4", Reason::SystemError),
-    ("3.0", Reason::SystemError),
     ("3.1", Reason::SystemFull),
     ("3.2", Reason::NotAccept),
     ("3.3", Reason::SystemError),
     ("3.4", Reason::MesgTooBig),
     ("3.5", Reason::SystemError),
-    ("4.0", Reason::NetworkError),
     ("4.1", Reason::NetworkError),
     ("4.2", Reason::NetworkError),
     ("4.3", Reason::NetworkError),
@@ -34,7 +31,6 @@ static TABLE: &[(&str, Reason)] = &[
     ("4.5", Reason::NetworkError),
     ("4.6", Reason::NetworkError),
     ("4.7", Reason::Expired),
-    ("5.0", Reason::SyntaxError),
     ("5.1", Reason::SyntaxError),
     ("5.2", Reason::SyntaxError),
     ("5.3", Reason::ExceedLimit),
@@ -54,7 +50,7 @@ static TABLE: &[(&str, Reason)] = &[
     ("7.6", Reason::SecurityError),
     ("7.7", Reason::SecurityError),
     ("7.8", Reason::SecurityError),
-    ("7.9", Reason::SecurityError),
+    ("7.9", Reason::PolicyViolation),
     ("7.10", Reason::FailedStartTls),
     ("7.11", Reason::FailedStartTls),
     ("7.13", Reason::Suspend),
