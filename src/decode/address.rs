@@ -37,6 +37,14 @@ pub(crate) fn clean(s: &str) -> Option<String> {
     Some(s.to_string())
 }
 
+/// The text with every email address replaced by `<>` (borrowed when there is none).
+pub(crate) fn blank_addresses(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    ADDRESS.replace_all(text, "<>")
+}
+
 /// Every email address in free text, in order, without repeats (case-insensitive).
 pub(crate) fn all_in(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();

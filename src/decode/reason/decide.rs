@@ -92,14 +92,6 @@ fn temporary(f: &Facts) -> bool {
     })
 }
 
-/// "550 <a@b>: User unknown": the rejection names the address it refuses.
-fn names_the_address(diag: &str) -> bool {
-    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(r"<[^<>\s]+@[^<>\s]+>:").expect("address-colon regex")
-    });
-    RE.is_match(diag)
-}
-
 /// Pass one's test for one reason.
 fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     match r {
@@ -116,13 +108,13 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                     Reason::NotAccept,
                 ];
                 !others.iter().any(|o| hits.has(*o))
-            } else if named.is_some() {
+            } else if named == Some(Reason::Suspend) {
                 false
             } else if command_is(f, &["RCPT"]) {
                 hits.has(r)
             } else {
-                // Without the command, only a rejection that names the address itself.
-                f.command.is_none() && hits.has(r) && names_the_address(f.diag)
+                // After DATA a "user unknown" is a content filter's verdict (below).
+                named.is_none() && f.command.is_none() && hits.has(r)
             }
         }
         Reason::Filtered => {
@@ -130,7 +122,7 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             } else if named == Some(Reason::Filtered) {
                 hits.has(Reason::UserUnknown) || hits.has(r)
-            } else if !command_is(f, &["RCPT", "MAIL"]) {
+            } else if named.is_none() && !command_is(f, &["RCPT", "MAIL"]) {
                 hits.has(r) || hits.has(Reason::UserUnknown)
             } else {
                 false

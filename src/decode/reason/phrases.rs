@@ -405,7 +405,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "your ip",
             "ip address blocked",
             "ip blocked",
-            "connection refused",
             "connection rejected",
             "host blocked",
             "access denied",
@@ -817,12 +816,15 @@ impl Hits {
     }
 }
 
-/// Scans the text once for every phrase of every reason.
+/// Scans the text once for every phrase of every reason. Email addresses are blanked
+/// first: a mailbox named `blocked@` or `spam@` says nothing about why mail failed.
 pub(crate) fn scan(text: &str) -> Hits {
     let mut hits = Hits::default();
     if text.is_empty() {
         return hits;
     }
+    let blanked = crate::decode::address::blank_addresses(text);
+    let text = blanked.as_ref();
     let m = &*MATCHER;
     let mut push = |rank: usize, phrase: &'static str| {
         let r = TABLE[rank].0;
