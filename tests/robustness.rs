@@ -1,0 +1,173 @@
+//! The decoder never panics and stays fast on hostile input: mutated real messages
+//! (fixtures, and the development corpus when it is beside the project), binary junk,
+//! truncated MIME, and a message with a 15 MB attachment.
+
+use std::path::{Path, PathBuf};
+
+/// A small deterministic PRNG (xorshift64*), so failures are reproducible by seed.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn eml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            eml_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "eml") {
+            out.push(p);
+        }
+    }
+}
+
+fn samples() -> Vec<Vec<u8>> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    eml_files(&root.join("fixtures"), &mut files);
+    let corpus = root.join("../shared/corpus/dev");
+    if corpus.is_dir() {
+        eml_files(&corpus, &mut files);
+    } else if std::env::var_os("CI").is_some() {
+        panic!("CI must have ../shared/corpus/dev beside the project");
+    }
+    files.sort();
+    files.iter().filter_map(|p| std::fs::read(p).ok()).collect()
+}
+
+/// One random edit: flip, insert or delete bytes, splice a MIME-ish token, truncate.
+fn mutate(rng: &mut Rng, input: &[u8]) -> Vec<u8> {
+    const TOKENS: &[&[u8]] = &[
+        b"\r\n\r\n",
+        b"--",
+        b"Content-Type: multipart/report; boundary=\"x\"\r\n",
+        b"Content-Transfer-Encoding: base64\r\n",
+        b"=?utf-8?B?",
+        b"Final-Recipient: rfc822; ",
+        b"Status: 5.",
+        b"\xff\xfe\xc3",
+        b"<@>",
+        b":;",
+    ];
+    let mut v = input.to_vec();
+    for _ in 0..=rng.below(4) {
+        let len = v.len().max(1);
+        match rng.below(6) {
+            0 => {
+                let i = rng.below(len);
+                if let Some(b) = v.get_mut(i) {
+                    *b ^= 1 << rng.below(8);
+                }
+            }
+            1 => {
+                let i = rng.below(len);
+                let n = rng.below(16);
+                let end = (i + n).min(v.len());
+                if i < end {
+                    v.drain(i..end);
+                }
+            }
+            2 => {
+                let i = rng.below(len).min(v.len());
+                let t = TOKENS[rng.below(TOKENS.len())];
+                v.splice(i..i, t.iter().copied());
+            }
+            3 => {
+                let cut = rng.below(len);
+                v.truncate(cut);
+            }
+            4 => {
+                let i = rng.below(len).min(v.len());
+                let b = (rng.next() & 0xff) as u8;
+                v.insert(i, b);
+            }
+            _ => {
+                // duplicate a slice: repeated headers and parts
+                let i = rng.below(len).min(v.len());
+                let end = (i + rng.below(200)).min(v.len());
+                let dup = v[i..end].to_vec();
+                v.splice(i..i, dup);
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn mutated_messages_never_panic() {
+    let samples = samples();
+    assert!(samples.len() >= 7, "too few samples: {}", samples.len());
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let rounds = 20_000;
+    let mut decoded_some = 0;
+    for _ in 0..rounds {
+        let base = &samples[rng.below(samples.len())];
+        let m = mutate(&mut rng, base);
+        let r = std::panic::catch_unwind(|| rebound::decode(&m));
+        match r {
+            Ok(report) => decoded_some += usize::from(!report.bounces.is_empty()),
+            Err(_) => {
+                let path = std::env::temp_dir().join("rebound-panic.eml");
+                let _ = std::fs::write(&path, &m);
+                panic!("decoder panicked; input saved to {}", path.display());
+            }
+        }
+    }
+    // Most mutations keep the message a bounce: the loop exercised the decoders.
+    assert!(
+        decoded_some > rounds / 4,
+        "only {decoded_some} mutated inputs decoded to facts"
+    );
+}
+
+#[test]
+fn junk_and_edge_inputs_give_empty_reports() {
+    let mut rng = Rng(42);
+    let junk: Vec<u8> = (0..100_000).map(|_| (rng.next() & 0xff) as u8).collect();
+    for input in [
+        &b""[..],
+        b"\n\n\n",
+        b"From: a\n",
+        b"Content-Type: multipart/report; boundary=\"\"\n\n--\n--\n",
+        &junk,
+    ] {
+        assert!(rebound::decode(input).bounces.is_empty());
+    }
+}
+
+#[test]
+fn a_bounce_with_a_15_mb_attachment_still_decodes() {
+    let mut msg = String::from(
+        "From: MAILER-DAEMON@relay.example\r\nTo: list@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
+--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n\r\n\
+--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.example\r\n\r\n\
+Final-Recipient: rfc822; big@far.example\r\nAction: failed\r\nStatus: 5.2.2\r\n\
+Diagnostic-Code: smtp; 552 5.2.2 Mailbox full\r\n\r\n--b1\r\nContent-Type: message/rfc822\r\n\r\n\
+From: list@example.org\r\nTo: big@far.example\r\nSubject: file\r\nContent-Type: multipart/mixed; boundary=\"b2\"\r\n\r\n\
+--b2\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n",
+    );
+    let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
+    while msg.len() < 15 << 20 {
+        msg.push_str(line);
+    }
+    msg.push_str("--b2--\r\n--b1--\r\n");
+    let report = rebound::decode(msg.as_bytes());
+    assert_eq!(report.bounces.len(), 1);
+    assert_eq!(
+        report.bounces[0].recipient.as_deref(),
+        Some("big@far.example")
+    );
+    assert_eq!(report.bounces[0].reason, rebound::Reason::MailboxFull);
+}
