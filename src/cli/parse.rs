@@ -86,8 +86,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let report = decode(&m.bytes);
             match format {
                 Format::Jsonl => {
-                    let line = serde_json::json!({"file": m.name, "bounces": report.bounces});
-                    writeln!(out, "{line}")?;
+                    serde_json::to_writer(
+                        &mut out,
+                        &Line {
+                            file: &m.name,
+                            bounces: &report.bounces,
+                        },
+                    )?;
+                    out.write_all(b"\n")?;
                 }
                 Format::Table => {
                     for b in &report.bounces {
@@ -113,6 +119,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// One `jsonl` output line: the corpus shape.
+#[derive(serde::Serialize)]
+struct Line<'a> {
+    file: &'a str,
+    bounces: &'a [Bounce],
 }
 
 const CSV_HEADER: [&str; 14] = [

@@ -189,34 +189,43 @@ fn decide(
     reason::decide(&facts, &reason::scan(diag))
 }
 
-/// The SMTP command a diagnostic or transcript says the failure answered.
+/// Phrases that tell which SMTP command a failure answered: Postfix's "in reply to",
+/// Exim's "after", Sendmail's transcript (">>> RCPT To:"), qmail's "RCPT TO:<".
+static COMMAND_MARKS: &[(&str, &str)] = &[
+    ("in reply to rcpt to", "RCPT"),
+    ("in reply to mail from", "MAIL"),
+    ("in reply to end of data", "DATA"),
+    ("in reply to data", "DATA"),
+    ("in reply to helo", "HELO"),
+    ("in reply to ehlo", "EHLO"),
+    ("after rcpt to", "RCPT"),
+    ("after mail from", "MAIL"),
+    ("after end of data", "DATA"),
+    ("after data", "DATA"),
+    ("after initial connection", "CONN"),
+    ("after helo", "HELO"),
+    ("after ehlo", "EHLO"),
+    (">>> rcpt to", "RCPT"),
+    (">>> mail from", "MAIL"),
+    (">>> data", "DATA"),
+    (">>> helo", "HELO"),
+    (">>> ehlo", "EHLO"),
+    ("rcpt to:<", "RCPT"),
+    ("mail from:<", "MAIL"),
+];
+
+static COMMANDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        .build(COMMAND_MARKS.iter().map(|(m, _)| m))
+        .expect("command marks automaton")
+});
+
+/// The SMTP command a diagnostic or transcript says the failure answered (the first
+/// mention in the text).
 pub(crate) fn command_in(text: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let marks: &[(&str, &str)] = &[
-        ("in reply to rcpt to", "RCPT"),
-        ("in reply to mail from", "MAIL"),
-        ("in reply to end of data", "DATA"),
-        ("in reply to data", "DATA"),
-        ("in reply to helo", "HELO"),
-        ("in reply to ehlo", "EHLO"),
-        ("after rcpt to", "RCPT"),
-        ("after mail from", "MAIL"),
-        ("after end of data", "DATA"),
-        ("after data", "DATA"),
-        ("after initial connection", "CONN"),
-        ("after helo", "HELO"),
-        ("after ehlo", "EHLO"),
-        (">>> rcpt to", "RCPT"),
-        (">>> mail from", "MAIL"),
-        (">>> data", "DATA"),
-        (">>> helo", "HELO"),
-        (">>> ehlo", "EHLO"),
-        ("rcpt to:<", "RCPT"),
-        ("mail from:<", "MAIL"),
-    ];
-    marks
-        .iter()
-        .filter_map(|(m, c)| lower.find(m).map(|i| (i, *c)))
-        .min()
-        .map(|(_, c)| c.to_string())
+    COMMANDS
+        .find(text)
+        .map(|m| COMMAND_MARKS[m.pattern().as_usize()].1.to_string())
 }

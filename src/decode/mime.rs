@@ -1,7 +1,40 @@
 //! The MIME view of a message that the decoders work on: top headers, the decoded text of
 //! each part in document order, and the headers of the returned original message.
 
-use mail_parser::{Message, MessageParser, PartType};
+use mail_parser::{HeaderName, Message, MessageParser, PartType};
+use std::sync::LazyLock;
+
+/// The parser: MIME headers and Subject decoded, every other header kept raw (the
+/// decoders read raw values; parsing Received or address headers would be wasted work).
+static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
+    let mut p = MessageParser::new()
+        .with_mime_headers()
+        .header_text(HeaderName::Subject)
+        .default_header_raw();
+    for h in [
+        HeaderName::Received,
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::Cc,
+        HeaderName::Bcc,
+        HeaderName::Sender,
+        HeaderName::ReplyTo,
+        HeaderName::ReturnPath,
+        HeaderName::Date,
+        HeaderName::MessageId,
+        HeaderName::InReplyTo,
+        HeaderName::References,
+        HeaderName::ResentFrom,
+        HeaderName::ResentTo,
+        HeaderName::ResentDate,
+        HeaderName::ResentMessageId,
+        HeaderName::ListId,
+        HeaderName::ListUnsubscribe,
+    ] {
+        p = p.header_raw(h);
+    }
+    p
+});
 
 /// One leaf part, decoded to text.
 #[derive(Debug, Clone)]
@@ -22,8 +55,6 @@ pub(crate) struct Mail {
     pub parts: Vec<Part>,
     /// Headers of the returned message (`message/rfc822` or `text/rfc822-headers`).
     pub original: Vec<(String, String)>,
-    /// The body text of the returned message, when it came as `message/rfc822`.
-    pub original_body: String,
     /// All text parts (and the delivery-status part) joined, the view family parsers scan.
     pub text: String,
 }
@@ -36,7 +67,7 @@ impl Mail {
     /// Parses a message. `None` when the bytes have no header block at all.
     pub fn parse(raw: &[u8]) -> Option<Mail> {
         let raw = &raw[..raw.len().min(MAX_PARSE)];
-        let msg = MessageParser::default().parse(raw)?;
+        let msg = PARSER.parse(raw)?;
         let mut mail = Mail {
             headers: header_list(&msg),
             subject: msg.subject().unwrap_or_default().to_string(),
@@ -184,14 +215,6 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                     mail.parts.push(Part { ctype, text });
                 } else if mail.original.is_empty() && depth == 0 {
                     mail.original = header_list(inner);
-                    let mut body = String::new();
-                    for p in inner.parts.iter() {
-                        if let PartType::Text(t) = &p.body {
-                            body.push_str(t);
-                            body.push('\n');
-                        }
-                    }
-                    mail.original_body = body;
                 } else if depth < 3 {
                     collect(inner, mail, depth + 1);
                 }

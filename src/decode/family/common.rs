@@ -25,18 +25,22 @@ const ORIGINAL_MARKS: &[&str] = &[
     "---------- forwarded message ----------",
 ];
 
+static ORIGINAL_AC: std::sync::LazyLock<aho_corasick::AhoCorasick> =
+    std::sync::LazyLock::new(|| {
+        aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(ORIGINAL_MARKS)
+            .expect("original-message marks automaton")
+    });
+
 /// The text before the returned message starts (all of it when no mark is found).
 pub(crate) fn before_original(text: &str) -> &str {
-    let lower = text.to_ascii_lowercase();
-    let mut cut = text.len();
-    for m in ORIGINAL_MARKS {
-        if let Some(i) = lower.find(m) {
-            // a mark at the very start says nothing about where the report ends
-            if i > 0 && i < cut {
-                cut = i;
-            }
-        }
-    }
+    // a mark at the very start says nothing about where the report ends
+    let cut = ORIGINAL_AC
+        .find_iter(text)
+        .map(|m| m.start())
+        .find(|&i| i > 0)
+        .unwrap_or(text.len());
     text.get(..cut).unwrap_or(text)
 }
 

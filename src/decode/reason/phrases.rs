@@ -4,7 +4,7 @@
 
 use super::Reason;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use regex::RegexSet;
+use regex::Regex;
 use std::sync::LazyLock;
 
 /// (reason, phrases), strongest first. Phrases are lower case.
@@ -756,9 +756,8 @@ struct Matcher {
     ac: AhoCorasick,
     /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase).
     meta: Vec<(usize, &'static str)>,
-    regex: RegexSet,
-    /// For each pattern of `regex`: (rank, the pattern).
-    regex_meta: Vec<(usize, &'static str)>,
+    /// The patterns of `REGEXES`, compiled, with (rank, the pattern).
+    regexes: Vec<(Regex, usize, &'static str)>,
 }
 
 /// Phrases that need more than a substring: (reason, pattern). Case-insensitive.
@@ -810,15 +809,14 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
         .match_kind(MatchKind::Standard)
         .build(&patterns)
         .expect("phrase automaton");
-    let regex =
-        RegexSet::new(REGEXES.iter().map(|(_, p)| format!("(?i){p}"))).expect("phrase regexes");
-    let regex_meta = REGEXES.iter().map(|(r, p)| (rank_of(*r), *p)).collect();
-    Matcher {
-        ac,
-        meta,
-        regex,
-        regex_meta,
-    }
+    let regexes = REGEXES
+        .iter()
+        .map(|(r, p)| {
+            let re = Regex::new(&format!("(?i){p}")).expect("phrase regex");
+            (re, rank_of(*r), *p)
+        })
+        .collect();
+    Matcher { ac, meta, regexes }
 });
 
 /// Which reasons' phrases occur in a text, with the first phrase seen for each.
@@ -831,6 +829,11 @@ impl Hits {
     /// Whether a phrase of this reason occurs.
     pub fn has(&self, r: Reason) -> bool {
         self.found.iter().any(|(x, _)| *x == r)
+    }
+    fn add(&mut self, r: Reason, phrase: &'static str) {
+        if !self.has(r) {
+            self.found.push((r, phrase));
+        }
     }
     /// The phrase of this reason that occurred.
     pub fn phrase(&self, r: Reason) -> Option<&'static str> {
@@ -848,19 +851,15 @@ pub(crate) fn scan(text: &str) -> Hits {
     let blanked = crate::decode::address::blank_addresses(text);
     let text = blanked.as_ref();
     let m = &*MATCHER;
-    let mut push = |rank: usize, phrase: &'static str| {
-        let r = TABLE[rank].0;
-        if !hits.has(r) {
-            hits.found.push((r, phrase));
-        }
-    };
     for hit in m.ac.find_overlapping_iter(text) {
         let (rank, phrase) = m.meta[hit.pattern().as_usize()];
-        push(rank, phrase);
+        hits.add(TABLE[rank].0, phrase);
     }
-    for i in m.regex.matches(text).iter() {
-        let (rank, pattern) = m.regex_meta[i];
-        push(rank, pattern);
+    for (re, rank, pattern) in &m.regexes {
+        let r = TABLE[*rank].0;
+        if !hits.has(r) && re.is_match(text) {
+            hits.add(r, pattern);
+        }
     }
     hits
 }
