@@ -4,5 +4,8 @@
 pub mod decode;
 pub mod eval;
 pub mod mailfiles;
+pub mod send;
+pub mod store;
+pub mod verp;
 
 pub use decode::{decode, Action, Blocklist, Bounce, Evidence, Keys, Reason, Report};

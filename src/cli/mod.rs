@@ -2,6 +2,7 @@
 
 mod eval;
 mod parse;
+mod send;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -19,6 +20,7 @@ struct Cli {
 enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
+    Send(Box<send::Args>),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -28,6 +30,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
+        Command::Send(args) => send::run(*args),
     };
     match result {
         Ok(code) => code,

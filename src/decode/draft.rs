@@ -185,8 +185,18 @@ fn decide(
         command: command.as_deref(),
         diagnostic_type: d.diagnostic_type.as_deref(),
         delayed: action == Some(Action::Delayed),
+        gave_up: d.action == Some(Action::Failed)
+            && d.diagnostic_type.is_some()
+            && postfix_report(mail),
     };
     reason::decide(&facts, &reason::scan(diag))
+}
+
+/// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).
+fn postfix_report(mail: &Mail) -> bool {
+    mail.parts
+        .iter()
+        .any(|p| p.ctype.ends_with("delivery-status") && p.text.contains("X-Postfix-Queue-ID"))
 }
 
 /// Phrases that tell which SMTP command a failure answered: Postfix's "in reply to",

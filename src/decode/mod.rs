@@ -149,6 +149,30 @@ pub fn decode(raw: &[u8]) -> Report {
     Report { bounces }
 }
 
+/// Classifies one SMTP reply as the decoder would a diagnostic text: the reason, and
+/// whether the address itself is bad. For replies refused during an SMTP transaction
+/// (synchronous bounces); `command` is the command it answered (`RCPT`, `DATA`, ...).
+pub fn classify_reply(reply: &str, command: Option<&str>) -> (Reason, bool) {
+    let code = status::find_status(reply);
+    let replycode = status::find_replycode(reply);
+    let facts = reason::Facts {
+        diag: reply,
+        status: code.as_deref(),
+        replycode: replycode.as_deref(),
+        command,
+        diagnostic_type: Some("smtp"),
+        delayed: false,
+        gave_up: false,
+    };
+    let (r, _) = reason::decide(&facts, &reason::scan(reply));
+    let permanent = replycode
+        .as_deref()
+        .or(code.as_deref())
+        .and_then(status::class)
+        == Some('5');
+    (r, r.is_hard(permanent))
+}
+
 /// Runs the decoders in order of evidence; the first that yields records wins.
 fn find_drafts(mail: &Mail) -> (&'static str, Vec<Draft>) {
     if let Some(drafts) = arf::parse(mail) {

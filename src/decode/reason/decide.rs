@@ -20,6 +20,9 @@ pub(crate) struct Facts<'a> {
     /// The `Diagnostic-Code` type, lower case (`smtp`, `x-unix`, ...).
     pub diagnostic_type: Option<&'a str>,
     pub delayed: bool,
+    /// `Action: failed` from an MTA that writes it with a temporary status only when its
+    /// queue gave up (Postfix: `bounce_queue_lifetime`).
+    pub gave_up: bool,
 }
 
 /// Pass one, in order.
@@ -100,18 +103,21 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
             named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r))
         }
         Reason::UserUnknown => {
-            if named == Some(Reason::UserUnknown) {
-                // x.1.1 and friends, unless the text says it was something else.
-                let others = [
-                    Reason::NoRelaying,
-                    Reason::Blocked,
-                    Reason::MailboxFull,
-                    Reason::HasMoved,
-                    Reason::Rejected,
-                    Reason::NotAccept,
-                ];
-                !others.iter().any(|o| hits.has(*o))
-            } else if named == Some(Reason::Suspend) {
+            // Even with x.1.1, a text that says why (relaying, a blocklist, a full
+            // mailbox, ...) is the better witness.
+            let others = [
+                Reason::NoRelaying,
+                Reason::Blocked,
+                Reason::MailboxFull,
+                Reason::HasMoved,
+                Reason::Rejected,
+                Reason::NotAccept,
+            ];
+            if others.iter().any(|o| hits.has(*o)) {
+                false
+            } else if named == Some(Reason::UserUnknown) {
+                true
+            } else if named == Some(Reason::Suspend) || temporary(f) {
                 false
             } else if command_is(f, &["RCPT"]) {
                 hits.has(r)
@@ -173,6 +179,12 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         if let Some(p) = hits.phrase(*r) {
             return (*r, format!("phrase \"{p}\""));
         }
+    }
+    if f.gave_up && temporary(f) {
+        return (
+            Reason::Expired,
+            "action failed with a temporary status: the queue gave up".into(),
+        );
     }
     let sub = f.status.map(|s| s.get(..3).unwrap_or(""));
     match sub {

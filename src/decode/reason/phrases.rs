@@ -351,7 +351,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "destinataire inconnu",
             "ce compte n'existe pas",
             "utilisateur inconnu",
-            "we do not relay",
         ],
     ),
     (
@@ -382,7 +381,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "relaying is prohibited",
             "is not a gateway",
             "not a relay",
-            "554 5.7.1 <",
         ],
     ),
     (

@@ -19,6 +19,7 @@ static TABLE: &[(&str, Reason)] = &[
     ("2.2", Reason::MailboxFull),
     ("2.3", Reason::ExceedLimit),
     ("2.4", Reason::SystemError),
+    ("3.0", Reason::SystemError),
     ("3.1", Reason::SystemFull),
     ("3.2", Reason::NotAccept),
     ("3.3", Reason::SystemError),

@@ -1,0 +1,290 @@
+//! `rebound send`: submit a campaign over SMTP and record every server answer.
+
+use anyhow::{bail, Context, Result};
+use rebound::send::smtp::{ServerConfig, TlsMode};
+use rebound::send::{self, Event, SendConfig};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Send a campaign: one SMTP transaction per recipient, every reply recorded.
+///
+/// Each recipient gets its own copy (CSV columns fill {{placeholders}}), a unique
+/// Message-ID, X-Rebound-Campaign/-Recipient headers, a signed VERP return path
+/// (FROM with +TOKEN), and RFC 3461 DSN parameters (ENVID, ORCPT, NOTIFY=FAILURE,DELAY,
+/// RET=HDRS) when the server offers DSN. The store (--db) keeps per recipient: state
+/// (accepted, rejected, deferred, uncertain, skipped), the full reply, the receipt ID
+/// ("queued as 4F3A2B1C"), Message-ID and envelope ID.
+///
+/// Resumable: run the same command again after an interruption; nobody is sent twice.
+/// A recipient caught between DATA and the reply is "uncertain" and is not resent
+/// unless --resend-uncertain. Addresses on the suppression list are skipped.
+///
+/// Options can also come from rebound.toml, section [send] (same names, with _
+/// for -); the command line wins.
+///
+/// Examples:
+///   REBOUND_SMTP_PASSWORD=... rebound send --campaign nov --recipients list.csv \
+///       --message nov.eml --from bounces@list.example --server smtp.example.org --user news
+///   rebound send --campaign test --recipients t.csv --message m.eml \
+///       --from bounces@localhost.test --server 127.0.0.1 --port 2525 --tls none
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Campaign name: the key for resuming and for reports.
+    #[arg(long)]
+    campaign: String,
+    /// CSV file with a header row and an `email` column; other columns are merge fields.
+    #[arg(long)]
+    recipients: Option<PathBuf>,
+    /// The message (RFC 5322 file) with optional {{column}} placeholders.
+    #[arg(long)]
+    message: Option<PathBuf>,
+    /// Bounce address base: each copy's return path is LOCAL+TOKEN@DOMAIN.
+    #[arg(long, value_name = "ADDR")]
+    from: Option<String>,
+    /// SMTP server (relay) host name.
+    #[arg(long)]
+    server: Option<String>,
+    /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
+    #[arg(long)]
+    port: Option<u16>,
+    /// Connection security.
+    #[arg(long, value_enum)]
+    tls: Option<TlsMode>,
+    /// User name for SMTP AUTH.
+    #[arg(long)]
+    user: Option<String>,
+    /// Environment variable holding the SMTP password.
+    #[arg(long, value_name = "VAR", default_value = "REBOUND_SMTP_PASSWORD")]
+    password_env: String,
+    /// File holding the SMTP password (first line).
+    #[arg(long, value_name = "PATH")]
+    password_file: Option<PathBuf>,
+    /// Extra CA certificate (PEM) to trust for the server.
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
+    /// Do not verify the server's certificate (dangerous; for tests only).
+    #[arg(long)]
+    insecure: bool,
+    /// Parallel SMTP connections.
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Messages per second over all connections (default: no limit).
+    #[arg(long)]
+    rate: Option<f64>,
+    /// Retries after a temporary (4xx) failure before a recipient is "deferred".
+    #[arg(long)]
+    retries: Option<u32>,
+    /// Seconds before the first retry (doubling each time).
+    #[arg(long)]
+    retry_delay: Option<f64>,
+    /// Send again the recipients whose earlier attempt is "uncertain".
+    #[arg(long)]
+    resend_uncertain: bool,
+    /// Environment variable holding the VERP secret (default: one kept in the store).
+    #[arg(long, value_name = "VAR")]
+    verp_secret_env: Option<String>,
+    /// The SQLite store.
+    #[arg(long, default_value = "rebound.db")]
+    db: PathBuf,
+    /// Configuration file (read when present).
+    #[arg(long, default_value = "rebound.toml")]
+    config: PathBuf,
+    /// Name to give in EHLO (default: the domain of --from).
+    #[arg(long)]
+    hello: Option<String>,
+}
+
+/// The `[send]` section of rebound.toml.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    recipients: Option<PathBuf>,
+    message: Option<PathBuf>,
+    from: Option<String>,
+    server: Option<String>,
+    port: Option<u16>,
+    tls: Option<TlsMode>,
+    user: Option<String>,
+    password_env: Option<String>,
+    password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    concurrency: Option<usize>,
+    rate: Option<f64>,
+    retries: Option<u32>,
+    retry_delay: Option<f64>,
+    hello: Option<String>,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    send: FileConfig,
+}
+
+fn load_config(path: &PathBuf, explicit: bool) -> Result<FileConfig> {
+    if !path.exists() {
+        if explicit {
+            bail!("configuration file '{}' does not exist", path.display());
+        }
+        return Ok(FileConfig::default());
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading configuration '{}'", path.display()))?;
+    let file: ConfigFile =
+        toml::from_str(&text).with_context(|| format!("configuration '{}'", path.display()))?;
+    Ok(file.send)
+}
+
+fn read_password(args: &Args, f: &FileConfig) -> Result<Option<String>> {
+    if let Some(p) = args.password_file.as_ref().or(f.password_file.as_ref()) {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("reading password file '{}'", p.display()))?;
+        return Ok(text.lines().next().map(|l| l.to_string()));
+    }
+    let var = f
+        .password_env
+        .clone()
+        .unwrap_or_else(|| args.password_env.clone());
+    Ok(std::env::var(&var).ok())
+}
+
+/// Turns arguments and the config file into a validated configuration.
+fn config(args: &Args) -> Result<SendConfig> {
+    let explicit = args.config.as_os_str() != "rebound.toml";
+    let f = load_config(&args.config, explicit)?;
+    let need = |v: Option<PathBuf>, name: &str| -> Result<PathBuf> {
+        v.with_context(|| format!("--{name} is required (or `{name}` in [send] of rebound.toml)"))
+    };
+    let recipients = need(
+        args.recipients.clone().or(f.recipients.clone()),
+        "recipients",
+    )?;
+    let message = need(args.message.clone().or(f.message.clone()), "message")?;
+    let from = args
+        .from
+        .clone()
+        .or(f.from.clone())
+        .context("--from is required: the bounce address base, e.g. bounces@list.example")?;
+    if send::csvlist::normalize_address(&from).is_none() {
+        bail!("--from '{from}' is not a valid address");
+    }
+    let tls = args.tls.or(f.tls).unwrap_or(TlsMode::Starttls);
+    let port = args.port.or(f.port).unwrap_or(match tls {
+        TlsMode::Starttls => 587,
+        TlsMode::Tls => 465,
+        TlsMode::None => 25,
+    });
+    let user = args.user.clone().or(f.user.clone());
+    let password = read_password(args, &f)?;
+    if user.is_some() && password.is_none() {
+        bail!(
+            "--user is set but no password: set ${} or use --password-file",
+            args.password_env
+        );
+    }
+    let domain = from
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d)
+        .to_string();
+    let concurrency = args.concurrency.or(f.concurrency).unwrap_or(4);
+    if concurrency == 0 || concurrency > 100 {
+        bail!("--concurrency must be between 1 and 100");
+    }
+    let rate = args.rate.or(f.rate);
+    if rate.is_some_and(|r| r <= 0.0 || !r.is_finite()) {
+        bail!("--rate must be a positive number of messages per second");
+    }
+    let retry_delay = args.retry_delay.or(f.retry_delay).unwrap_or(1.0);
+    if !(0.0..=3600.0).contains(&retry_delay) {
+        bail!("--retry-delay must be between 0 and 3600 seconds");
+    }
+    let secret = match &args.verp_secret_env {
+        Some(var) => std::env::var(var)
+            .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
+            .into_bytes(),
+        None => rebound::store::Store::open(&args.db)?.verp_secret()?,
+    };
+    Ok(SendConfig {
+        campaign: args.campaign.clone(),
+        recipients,
+        message,
+        return_path: from,
+        server: ServerConfig {
+            host: args
+                .server
+                .clone()
+                .or(f.server.clone())
+                .unwrap_or_else(|| "localhost".into()),
+            port,
+            tls,
+            user,
+            password,
+            ca_file: args.ca_file.clone().or(f.ca_file.clone()),
+            insecure: args.insecure,
+            hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),
+            timeout: Duration::from_secs(60),
+        },
+        concurrency,
+        rate,
+        retries: args.retries.or(f.retries).unwrap_or(3),
+        retry_delay: Duration::from_secs_f64(retry_delay),
+        secret,
+        resend_uncertain: args.resend_uncertain,
+        db: args.db.clone(),
+    })
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let cfg = config(&args)?;
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed_precise} {pos} sent, {per_sec} {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let mut on_event = |_: &Event, s: &send::Summary| {
+        bar.inc(1);
+        bar.set_message(format!(
+            "accepted {} rejected {} deferred {} skipped {}",
+            s.accepted, s.rejected, s.deferred, s.skipped
+        ));
+    };
+    let result = send::run(&cfg, &mut on_event);
+    bar.finish_and_clear();
+    let summary = match result {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("rebound: campaign '{}' stopped: {e}", cfg.campaign);
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    for p in &summary.problems {
+        eprintln!("rebound: {}: {p}", cfg.recipients.display());
+    }
+    println!(
+        "campaign '{}': {} recipients listed, {} rows left out (see above)",
+        cfg.campaign,
+        summary.listed,
+        summary.problems.len()
+    );
+    println!(
+        "  this run: accepted {}, rejected {}, deferred {}, uncertain {}, skipped (suppressed) {}",
+        summary.accepted, summary.rejected, summary.deferred, summary.uncertain, summary.skipped
+    );
+    if summary.recovered_uncertain > 0 {
+        println!(
+            "  {} recipients were interrupted between DATA and the reply in an earlier run: uncertain (use --resend-uncertain to send them again)",
+            summary.recovered_uncertain
+        );
+    }
+    let totals: Vec<String> = summary
+        .totals
+        .iter()
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    println!("  campaign totals: {}", totals.join(", "));
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,204 @@
+//! The recipient list: a CSV file with a header row and an email column. Bad rows are
+//! reported with their line numbers and left out; the rest are sent.
+
+use std::path::Path;
+
+/// One usable row.
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub email: String,
+    /// Every column of the row, by header name (merge fields).
+    pub fields: serde_json::Map<String, serde_json::Value>,
+    /// The line the row starts on (1 = the header).
+    pub line: usize,
+}
+
+/// The list, with what was wrong in it.
+#[derive(Debug, Default)]
+pub struct RecipientList {
+    pub headers: Vec<String>,
+    pub rows: Vec<ListRow>,
+    /// `line N: problem`, one per rejected row.
+    pub problems: Vec<String>,
+}
+
+/// Why the list could not be read at all.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("cannot read recipient list '{path}': {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("recipient list '{path}': {message}")]
+    Invalid { path: String, message: String },
+}
+
+const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", "mail"];
+
+/// Reads and checks a recipient list.
+pub fn read(path: &Path) -> Result<RecipientList, ListError> {
+    let shown = path.display().to_string();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|source| ListError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|source| ListError::Read {
+            path: shown.clone(),
+            source,
+        })?
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
+        .collect();
+    let email_col = headers
+        .iter()
+        .position(|h| EMAIL_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
+        .ok_or_else(|| ListError::Invalid {
+            path: shown.clone(),
+            message: format!(
+                "no email column in the header row ({}); name one of: {}",
+                headers.join(", "),
+                EMAIL_COLUMNS.join(", ")
+            ),
+        })?;
+    let mut list = RecipientList {
+        headers: headers.clone(),
+        ..RecipientList::default()
+    };
+    let mut seen = std::collections::HashSet::new();
+    for rec in rdr.byte_records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                list.problems.push(format!("line {line}: {e}"));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue; // blank line
+        }
+        if rec.len() != headers.len() {
+            list.problems.push(format!(
+                "line {line}: {} fields, the header row has {}",
+                rec.len(),
+                headers.len()
+            ));
+            continue;
+        }
+        let mut fields = serde_json::Map::new();
+        let mut bad_utf8 = false;
+        for (h, v) in headers.iter().zip(rec.iter()) {
+            match std::str::from_utf8(v) {
+                Ok(s) => {
+                    fields.insert(h.clone(), serde_json::Value::String(s.to_string()));
+                }
+                Err(_) => bad_utf8 = true,
+            }
+        }
+        if bad_utf8 {
+            list.problems.push(format!(
+                "line {line}: not valid UTF-8 (save the file as UTF-8)"
+            ));
+            continue;
+        }
+        let raw = String::from_utf8_lossy(&rec[email_col]).trim().to_string();
+        let Some(email) = normalize_address(&raw) else {
+            list.problems
+                .push(format!("line {line}: '{raw}' is not a valid email address"));
+            continue;
+        };
+        if !seen.insert(email.to_ascii_lowercase()) {
+            list.problems.push(format!(
+                "line {line}: {email} appears earlier in the list; skipped"
+            ));
+            continue;
+        }
+        list.rows.push(ListRow {
+            email,
+            fields,
+            line,
+        });
+    }
+    Ok(list)
+}
+
+/// A checked address (`local@domain`, domain lower case), or `None` when it is not one
+/// an SMTP server would take (RFC 5321 section 4.1.2, without quoted local parts).
+pub fn normalize_address(s: &str) -> Option<String> {
+    let s = s.trim().trim_start_matches('<').trim_end_matches('>');
+    let (local, domain) = s.rsplit_once('@')?;
+    let local_ok = !local.is_empty()
+        && local.len() <= 64
+        && !local.starts_with('.')
+        && !local.ends_with('.')
+        && !local.contains("..")
+        && local
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c));
+    let domain = domain.to_ascii_lowercase();
+    let domain_ok = domain.len() <= 253
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    (local_ok && domain_ok).then(|| format!("{local}@{domain}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses() {
+        assert_eq!(
+            normalize_address(" A.b+c@Example.ORG ").as_deref(),
+            Some("A.b+c@example.org")
+        );
+        for bad in [
+            "", "a", "a@", "@b.c", "a@b", "a b@c.d", "a@-b.c", "a..b@c.d", "a@b..c",
+        ] {
+            assert_eq!(normalize_address(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn reads_lists_with_problems() {
+        let dir = std::env::temp_dir().join(format!("rebound-csv-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("list.csv");
+        std::fs::write(
+            &p,
+            "\u{feff}Email,first_name\r\nann@example.org,\"Ann, Jr\"\r\nnot-an-address,Bob\r\ncid@example.org\r\nann@example.org,Again\r\n\r\ndee@example.org,Dee\r\n",
+        )
+        .unwrap();
+        let l = read(&p).unwrap();
+        assert_eq!(l.rows.len(), 2);
+        assert_eq!(l.rows[0].fields["first_name"], "Ann, Jr");
+        assert_eq!(l.rows[1].email, "dee@example.org");
+        assert_eq!(l.problems.len(), 3, "{:?}", l.problems);
+        assert!(l.problems[0].starts_with("line 3:"), "{:?}", l.problems);
+        std::fs::write(&p, "name,phone\nx,y\n").unwrap();
+        assert!(read(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("no email column"));
+    }
+}

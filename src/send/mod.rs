@@ -1,0 +1,419 @@
+//! `send`: submit a campaign over SMTP, one transaction per recipient, and keep what the
+//! server answered. Resumable: the store says who is done; a recipient caught between
+//! DATA and the reply is "uncertain" and is not sent again unless asked.
+
+pub mod csvlist;
+pub mod message;
+pub mod receipt;
+pub mod smtp;
+
+use crate::store::{Campaign, Outcome, RecipientRow, SendState, Store, StoreError};
+use crate::verp;
+use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
+use std::collections::VecDeque;
+use std::path::PathBuf;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Everything a campaign run needs, validated.
+#[derive(Debug, Clone)]
+pub struct SendConfig {
+    pub campaign: String,
+    pub recipients: PathBuf,
+    pub message: PathBuf,
+    /// The bounce address base, `bounces@list.example`: each recipient gets
+    /// `bounces+TOKEN@list.example` as its return path.
+    pub return_path: String,
+    pub server: ServerConfig,
+    pub concurrency: usize,
+    /// Messages per second over all connections, when limited.
+    pub rate: Option<f64>,
+    /// Attempts after a temporary (4xx) failure before the recipient is "deferred".
+    pub retries: u32,
+    pub retry_delay: Duration,
+    /// Secret for the VERP token's HMAC.
+    pub secret: Vec<u8>,
+    pub resend_uncertain: bool,
+    pub db: PathBuf,
+}
+
+/// Why a run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error(transparent)]
+    List(#[from] csvlist::ListError),
+    #[error(transparent)]
+    Template(#[from] message::TemplateError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the message uses {{{{{missing}}}}} but the recipient list has no such column (columns: {columns})")]
+    MissingField { missing: String, columns: String },
+    #[error("{error}; {left} recipients are still pending: run the same command again to resume")]
+    Server { error: String, left: usize },
+}
+
+/// What happened to one recipient, for progress and the summary.
+#[derive(Debug, Clone)]
+pub enum Event {
+    Accepted,
+    Rejected,
+    Deferred,
+    Uncertain,
+    Skipped,
+}
+
+/// The end-of-run report.
+#[derive(Debug, Default, Clone)]
+pub struct Summary {
+    pub listed: usize,
+    pub problems: Vec<String>,
+    pub accepted: usize,
+    pub rejected: usize,
+    pub deferred: usize,
+    pub uncertain: usize,
+    pub skipped: usize,
+    /// Recipients found uncertain from an interrupted earlier run.
+    pub recovered_uncertain: usize,
+    /// Per-state totals for the whole campaign after the run.
+    pub totals: Vec<(String, i64)>,
+}
+
+/// Shared pacing of all connections: the next moment a message may start.
+struct Pace {
+    interval: Option<Duration>,
+    next: Mutex<Instant>,
+}
+
+impl Pace {
+    fn wait(&self) {
+        let Some(iv) = self.interval else { return };
+        let at = {
+            let mut next = self.next.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Instant::now();
+            let at = (*next).max(now);
+            *next = at + iv;
+            at
+        };
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+    }
+}
+
+/// Runs (or resumes) a campaign. `on_event` sees each recipient's outcome as it happens.
+pub fn run(
+    cfg: &SendConfig,
+    on_event: &mut dyn FnMut(&Event, &Summary),
+) -> Result<Summary, SendError> {
+    let template = message::Template::load(&cfg.message)?;
+    let list = csvlist::read(&cfg.recipients)?;
+    if let Some(missing) = template
+        .fields
+        .iter()
+        .find(|f| !list.headers.iter().any(|h| h == *f))
+    {
+        return Err(SendError::MissingField {
+            missing: missing.clone(),
+            columns: list.headers.join(", "),
+        });
+    }
+    let mut store = Store::open(&cfg.db)?;
+    let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
+    let rows: Vec<(String, String, usize)> = list
+        .rows
+        .iter()
+        .map(|r| {
+            (
+                r.email.clone(),
+                serde_json::Value::Object(r.fields.clone()).to_string(),
+                r.line,
+            )
+        })
+        .collect();
+    store.add_recipients(&campaign, &rows)?;
+    let mut summary = Summary {
+        listed: list.rows.len(),
+        problems: list.problems.clone(),
+        recovered_uncertain: store.recover_interrupted(&campaign, cfg.resend_uncertain)?,
+        ..Summary::default()
+    };
+
+    let mut queue = VecDeque::new();
+    for r in store.pending(&campaign)? {
+        if store.is_suppressed(&r.email)? {
+            store.record(
+                r.id,
+                &Outcome {
+                    state: SendState::Skipped,
+                    reply: Some("on the suppression list"),
+                    reply_code: None,
+                    receipt_id: None,
+                    reason: None,
+                    hard: None,
+                },
+            )?;
+            summary.skipped += 1;
+            on_event(&Event::Skipped, &summary);
+        } else {
+            queue.push_back(r);
+        }
+    }
+    drop(store);
+
+    let queue = Arc::new(Mutex::new(queue));
+    let pace = Arc::new(Pace {
+        interval: cfg
+            .rate
+            .filter(|r| *r > 0.0)
+            .map(|r| Duration::from_secs_f64(1.0 / r)),
+        next: Mutex::new(Instant::now()),
+    });
+    let template = Arc::new(template);
+    let (tx, rx) = mpsc::channel::<Result<Event, String>>();
+    let workers = cfg.concurrency.max(1);
+    let mut handles = Vec::new();
+    for _ in 0..workers {
+        let (queue, pace, template, tx) =
+            (queue.clone(), pace.clone(), template.clone(), tx.clone());
+        let cfg = cfg.clone();
+        let campaign = campaign.clone();
+        handles.push(std::thread::spawn(move || {
+            worker(&cfg, &campaign, &template, &queue, &pace, &tx);
+        }));
+    }
+    drop(tx);
+    let mut server_error: Option<String> = None;
+    for msg in rx {
+        match msg {
+            Ok(ev) => {
+                match ev {
+                    Event::Accepted => summary.accepted += 1,
+                    Event::Rejected => summary.rejected += 1,
+                    Event::Deferred => summary.deferred += 1,
+                    Event::Uncertain => summary.uncertain += 1,
+                    Event::Skipped => summary.skipped += 1,
+                }
+                on_event(&ev, &summary);
+            }
+            Err(e) => {
+                server_error.get_or_insert(e);
+            }
+        }
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    let store = Store::open(&cfg.db)?;
+    summary.totals = store.state_counts(&campaign)?;
+    if let Some(error) = server_error {
+        let left = store.pending(&campaign)?.len();
+        return Err(SendError::Server { error, left });
+    }
+    Ok(summary)
+}
+
+/// One connection's loop: take the next recipient, send, record, until the queue is empty
+/// or the server cannot be reached.
+fn worker(
+    cfg: &SendConfig,
+    campaign: &Campaign,
+    template: &message::Template,
+    queue: &Mutex<VecDeque<RecipientRow>>,
+    pace: &Pace,
+    tx: &mpsc::Sender<Result<Event, String>>,
+) {
+    let mut store = match Store::open(&cfg.db) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(Err(e.to_string()));
+            return;
+        }
+    };
+    let mut session: Option<Session> = None;
+    loop {
+        let Some(row) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+            break;
+        };
+        match send_one(
+            cfg,
+            campaign,
+            template,
+            &mut store,
+            &mut session,
+            pace,
+            &row,
+        ) {
+            Ok(ev) => {
+                let _ = tx.send(Ok(ev));
+            }
+            Err(e) => {
+                // Put the recipient back for the next run and stop this connection.
+                queue
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push_front(row);
+                let _ = tx.send(Err(e));
+                return;
+            }
+        }
+    }
+    if let Some(s) = session {
+        s.quit();
+    }
+}
+
+/// Opens a session, trying a few times with growing pauses.
+fn connect(cfg: &SendConfig) -> Result<Session, String> {
+    let mut last = String::new();
+    for attempt in 0..3u32 {
+        match Session::open(&cfg.server) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e.to_string(),
+        }
+        std::thread::sleep(Duration::from_millis(500 * (1 << attempt)));
+    }
+    Err(last)
+}
+
+/// Sends one recipient, with retries for temporary failures. `Err` only when the server
+/// cannot be reached (the recipient is then still pending).
+fn send_one(
+    cfg: &SendConfig,
+    campaign: &Campaign,
+    template: &message::Template,
+    store: &mut Store,
+    session: &mut Option<Session>,
+    pace: &Pace,
+    row: &RecipientRow,
+) -> Result<Event, String> {
+    let fields: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&row.fields).unwrap_or_default();
+    let domain = cfg
+        .return_path
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
+    let message_id = format!("rebound.{}.{}@{domain}", campaign.id, row.id);
+    let envelope_id = format!("rebound.{}.{}", campaign.id, row.id);
+    let token = verp::token(&cfg.secret, campaign.id, row.id);
+    let return_path = verp::return_path(&cfg.return_path, &token);
+    let content = template.render(
+        &fields,
+        &row.email,
+        &message_id,
+        &campaign.name,
+        row.id,
+        &message::rfc5322_now(),
+    );
+    let env = Envelope {
+        return_path: &return_path,
+        recipient: &row.email,
+        envelope_id: &envelope_id,
+    };
+    let mut attempt = 0u32;
+    loop {
+        if session.is_none() {
+            *session = Some(connect(cfg)?);
+        }
+        pace.wait();
+        let s = session.as_mut().ok_or("no session")?;
+        let result = s.transaction(&env, &content, || {
+            store.mark_sending(row.id, &message_id, &envelope_id, &token)
+        });
+        let mut outcome =
+            |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
+                store_outcome(store, row.id, state, reply, code, receipt, reason, hard)
+            };
+        match result {
+            TxResult::Accepted { reply } => {
+                let receipt = receipt::receipt_id(&reply);
+                outcome(
+                    SendState::Accepted,
+                    &reply,
+                    Some(250),
+                    Some(&receipt),
+                    None,
+                    None,
+                )?;
+                return Ok(Event::Accepted);
+            }
+            TxResult::Refused { stage, code, reply } if code >= 500 => {
+                let (reason, hard) = crate::decode::classify_reply(&reply, Some(stage.command()));
+                outcome(
+                    SendState::Rejected,
+                    &reply,
+                    Some(code),
+                    None,
+                    Some(reason.as_str()),
+                    Some(hard),
+                )?;
+                return Ok(Event::Rejected);
+            }
+            TxResult::Refused {
+                stage: _,
+                code,
+                reply,
+            } => {
+                if code == 421 {
+                    *session = None; // the server is closing this connection
+                }
+                if attempt >= cfg.retries {
+                    let (reason, _) = crate::decode::classify_reply(&reply, None);
+                    outcome(
+                        SendState::Deferred,
+                        &reply,
+                        Some(code),
+                        None,
+                        Some(reason.as_str()),
+                        Some(false),
+                    )?;
+                    return Ok(Event::Deferred);
+                }
+                // not accepted: back to pending until the next attempt
+                outcome(SendState::Pending, &reply, Some(code), None, None, None)?;
+            }
+            TxResult::Broken { stage, error } => {
+                *session = None;
+                if stage == Stage::Content {
+                    let note = format!(
+                        "connection lost after the message was sent, before the reply: {error}"
+                    );
+                    outcome(SendState::Uncertain, &note, None, None, None, None)?;
+                    return Ok(Event::Uncertain);
+                }
+                if attempt >= cfg.retries {
+                    return Err(format!("sending to {} failed: {error}", row.email));
+                }
+            }
+        }
+        attempt += 1;
+        std::thread::sleep(cfg.retry_delay * (1 << attempt.min(6)));
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn store_outcome(
+    store: &mut Store,
+    id: i64,
+    state: SendState,
+    reply: &str,
+    code: Option<u16>,
+    receipt: Option<&str>,
+    reason: Option<&str>,
+    hard: Option<bool>,
+) -> Result<(), String> {
+    store
+        .record(
+            id,
+            &Outcome {
+                state,
+                reply: Some(reply),
+                reply_code: code,
+                receipt_id: receipt,
+                reason,
+                hard,
+            },
+        )
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,329 @@
+//! One SMTP session with the relay (lettre's low-level connection): connect with TLS as
+//! configured, authenticate, and run one transaction per recipient with RFC 3461 DSN
+//! parameters when the server offers DSN. Every reply is kept word for word.
+
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
+use lettre::Address;
+use std::time::Duration;
+
+/// How the connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// Plain connection upgraded with STARTTLS (refused if the server does not offer it).
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine or a trusted network.
+    None,
+}
+
+/// Where and how to connect.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub host: String,
+    pub port: u16,
+    pub tls: TlsMode,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// Extra CA certificate (PEM) to trust, e.g. a private relay's.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// Skip certificate verification (explicit opt-in only).
+    pub insecure: bool,
+    /// The name we give in EHLO.
+    pub hello: String,
+    pub timeout: Duration,
+}
+
+/// Why a session could not be opened or went away.
+#[derive(Debug, thiserror::Error)]
+pub enum SmtpError {
+    #[error("SMTP server {host}:{port}: {what}: {source}")]
+    Session {
+        host: String,
+        port: u16,
+        what: &'static str,
+        #[source]
+        source: lettre::transport::smtp::Error,
+    },
+    #[error("SMTP server {host}:{port}: {what}")]
+    Setup {
+        host: String,
+        port: u16,
+        what: String,
+    },
+}
+
+/// The stage of a transaction a reply or a failure belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Mail,
+    Rcpt,
+    Data,
+    /// The message content was (being) sent: the server's answer decides its fate.
+    Content,
+}
+
+impl Stage {
+    pub fn command(self) -> &'static str {
+        match self {
+            Stage::Mail => "MAIL",
+            Stage::Rcpt => "RCPT",
+            Stage::Data | Stage::Content => "DATA",
+        }
+    }
+}
+
+/// How one transaction ended.
+#[derive(Debug, Clone)]
+pub enum TxResult {
+    /// 2xx after the content: the reply, e.g. `250 2.0.0 Ok: queued as 4F3A2B1C`.
+    Accepted { reply: String },
+    /// A 4xx or 5xx reply at some stage.
+    Refused {
+        stage: Stage,
+        code: u16,
+        reply: String,
+    },
+    /// The connection failed at some stage (no reply).
+    Broken { stage: Stage, error: String },
+}
+
+/// Envelope and DSN parameters of one transaction.
+#[derive(Debug, Clone)]
+pub struct Envelope<'a> {
+    pub return_path: &'a str,
+    pub recipient: &'a str,
+    pub envelope_id: &'a str,
+}
+
+/// An open session.
+pub struct Session {
+    conn: SmtpConnection,
+    /// The server advertised DSN (RFC 3461) in its EHLO reply.
+    pub dsn: bool,
+    host: String,
+    port: u16,
+}
+
+fn session_err(
+    cfg: &ServerConfig,
+    what: &'static str,
+    source: lettre::transport::smtp::Error,
+) -> SmtpError {
+    SmtpError::Session {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        what,
+        source,
+    }
+}
+
+fn tls_params(cfg: &ServerConfig) -> Result<TlsParameters, SmtpError> {
+    let mut b = TlsParameters::builder(cfg.host.clone());
+    if let Some(ca) = &cfg.ca_file {
+        let pem = std::fs::read(ca).map_err(|e| SmtpError::Setup {
+            host: cfg.host.clone(),
+            port: cfg.port,
+            what: format!("cannot read CA file '{}': {e}", ca.display()),
+        })?;
+        let cert =
+            Certificate::from_pem(&pem).map_err(|e| session_err(cfg, "CA certificate", e))?;
+        b = b.add_root_certificate(cert);
+    }
+    if cfg.insecure {
+        b = b
+            .dangerous_accept_invalid_certs(true)
+            .dangerous_accept_invalid_hostnames(true);
+    }
+    b.build_rustls()
+        .map_err(|e| session_err(cfg, "TLS setup", e))
+}
+
+/// `xtext` (RFC 3461 section 4): `+`, `=` and characters outside `!`..`~` as `+HH`.
+pub fn xtext(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The code and text of a negative reply carried by a lettre error.
+fn reply_of(e: &lettre::transport::smtp::Error) -> Option<(u16, String)> {
+    let code = e.status()?;
+    let code_num: u16 = code.to_string().parse().ok()?;
+    let text = std::error::Error::source(e)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    Some((code_num, format!("{code_num} {text}").trim().to_string()))
+}
+
+fn joined(r: &lettre::transport::smtp::response::Response) -> String {
+    let code = r.code().to_string();
+    let text: Vec<&str> = r.message().collect();
+    format!("{code} {}", text.join(" ")).trim().to_string()
+}
+
+impl Session {
+    /// Connects, secures and authenticates as configured.
+    pub fn open(cfg: &ServerConfig) -> Result<Session, SmtpError> {
+        let id = ClientId::Domain(cfg.hello.clone());
+        let addr = (cfg.host.as_str(), cfg.port);
+        let mut conn = match cfg.tls {
+            TlsMode::Tls => {
+                let p = tls_params(cfg)?;
+                SmtpConnection::connect(addr, Some(cfg.timeout), &id, Some(&p), None)
+                    .map_err(|e| session_err(cfg, "connect (TLS)", e))?
+            }
+            TlsMode::Starttls | TlsMode::None => {
+                SmtpConnection::connect(addr, Some(cfg.timeout), &id, None, None)
+                    .map_err(|e| session_err(cfg, "connect", e))?
+            }
+        };
+        if cfg.tls == TlsMode::Starttls {
+            if !conn.can_starttls() {
+                return Err(SmtpError::Setup {
+                    host: cfg.host.clone(),
+                    port: cfg.port,
+                    what: "the server does not offer STARTTLS (use --tls none only for a trusted relay)"
+                        .into(),
+                });
+            }
+            let p = tls_params(cfg)?;
+            conn.starttls(&p, &id)
+                .map_err(|e| session_err(cfg, "STARTTLS", e))?;
+        }
+        if let (Some(user), Some(pass)) = (&cfg.user, &cfg.password) {
+            let creds = Credentials::new(user.clone(), pass.clone());
+            conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
+                .map_err(|e| session_err(cfg, "authentication", e))?;
+        }
+        // lettre keeps only the extensions it knows; ask again to see DSN (RFC 3461).
+        let ehlo = conn
+            .command(Ehlo::new(id))
+            .map_err(|e| session_err(cfg, "EHLO", e))?;
+        let dsn = ehlo.message().any(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.eq_ignore_ascii_case("DSN"))
+        });
+        Ok(Session {
+            conn,
+            dsn,
+            host: cfg.host.clone(),
+            port: cfg.port,
+        })
+    }
+
+    /// The server this session talks to, for messages.
+    pub fn server(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+
+    /// Runs one transaction. `before_content` is called after DATA was accepted and
+    /// before the content leaves (the sender commits "sending" there); if it fails, the
+    /// transaction is abandoned with RSET.
+    pub fn transaction<E: std::fmt::Display>(
+        &mut self,
+        env: &Envelope,
+        content: &[u8],
+        before_content: impl FnOnce() -> Result<(), E>,
+    ) -> TxResult {
+        let from: Address = match env.return_path.parse() {
+            Ok(a) => a,
+            Err(e) => {
+                return TxResult::Refused {
+                    stage: Stage::Mail,
+                    code: 501,
+                    reply: format!("501 invalid return path '{}': {e}", env.return_path),
+                }
+            }
+        };
+        let to: Address = match env.recipient.parse() {
+            Ok(a) => a,
+            Err(e) => {
+                return TxResult::Refused {
+                    stage: Stage::Rcpt,
+                    code: 501,
+                    reply: format!("501 invalid recipient '{}': {e}", env.recipient),
+                }
+            }
+        };
+        let (mail_params, rcpt_params) = if self.dsn {
+            (
+                vec![
+                    MailParameter::Other {
+                        keyword: "RET".into(),
+                        value: Some("HDRS".into()),
+                    },
+                    MailParameter::Other {
+                        keyword: "ENVID".into(),
+                        value: Some(xtext(env.envelope_id)),
+                    },
+                ],
+                vec![
+                    RcptParameter::Other {
+                        keyword: "NOTIFY".into(),
+                        value: Some("FAILURE,DELAY".into()),
+                    },
+                    RcptParameter::Other {
+                        keyword: "ORCPT".into(),
+                        value: Some(format!("rfc822;{}", xtext(env.recipient))),
+                    },
+                ],
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        if let Err(e) = self.conn.command(Mail::new(Some(from), mail_params)) {
+            return self.failed(Stage::Mail, &e);
+        }
+        if let Err(e) = self.conn.command(Rcpt::new(to, rcpt_params)) {
+            return self.failed(Stage::Rcpt, &e);
+        }
+        if let Err(e) = self.conn.command(Data) {
+            return self.failed(Stage::Data, &e);
+        }
+        if let Err(e) = before_content() {
+            // Abandon: closing the DATA with nothing sent would deliver an empty message.
+            let _ = self.conn.command(Rset);
+            return TxResult::Broken {
+                stage: Stage::Data,
+                error: format!("not sent: {e}"),
+            };
+        }
+        match self.conn.message(content) {
+            Ok(r) => TxResult::Accepted { reply: joined(&r) },
+            Err(e) => self.failed(Stage::Content, &e),
+        }
+    }
+
+    fn failed(&mut self, stage: Stage, e: &lettre::transport::smtp::Error) -> TxResult {
+        match reply_of(e) {
+            Some((code, reply)) => {
+                if stage != Stage::Content {
+                    // Reset the transaction so the session can go on (RFC 5321 4.1.1.5).
+                    let _ = self.conn.command(Rset);
+                }
+                TxResult::Refused { stage, code, reply }
+            }
+            None => TxResult::Broken {
+                stage,
+                error: e.to_string(),
+            },
+        }
+    }
+
+    /// Ends the session politely.
+    pub fn quit(mut self) {
+        let _ = self.conn.quit();
+    }
+}

@@ -1,0 +1,355 @@
+//! Campaigns and the per-recipient send state: what `send` writes and resumes from.
+
+use super::{Store, StoreError};
+use rusqlite::{params, OptionalExtension};
+
+/// Where one recipient's delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SendState {
+    /// Not sent yet.
+    Pending,
+    /// Message content was being transmitted; the server's answer was not recorded.
+    Sending,
+    /// The server accepted the message (2xx after DATA).
+    Accepted,
+    /// Temporary failures until the retry limit.
+    Deferred,
+    /// Refused at RCPT or DATA time: a synchronous bounce.
+    Rejected,
+    /// Interrupted between DATA and the reply: may or may not have been delivered.
+    Uncertain,
+    /// On the suppression list: not sent.
+    Skipped,
+}
+
+impl SendState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SendState::Pending => "pending",
+            SendState::Sending => "sending",
+            SendState::Accepted => "accepted",
+            SendState::Deferred => "deferred",
+            SendState::Rejected => "rejected",
+            SendState::Uncertain => "uncertain",
+            SendState::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<SendState> {
+        Some(match s {
+            "pending" => SendState::Pending,
+            "sending" => SendState::Sending,
+            "accepted" => SendState::Accepted,
+            "deferred" => SendState::Deferred,
+            "rejected" => SendState::Rejected,
+            "uncertain" => SendState::Uncertain,
+            "skipped" => SendState::Skipped,
+            _ => return None,
+        })
+    }
+}
+
+/// A campaign row.
+#[derive(Debug, Clone)]
+pub struct Campaign {
+    pub id: i64,
+    pub name: String,
+    pub message_sha256: String,
+    pub from_addr: String,
+}
+
+/// One recipient of a campaign, as stored.
+#[derive(Debug, Clone)]
+pub struct RecipientRow {
+    pub id: i64,
+    pub email: String,
+    /// The CSV row as a JSON object (merge fields).
+    pub fields: String,
+    pub state: SendState,
+    pub attempts: i64,
+    pub reply: Option<String>,
+    pub receipt_id: Option<String>,
+    pub message_id: Option<String>,
+    pub envelope_id: Option<String>,
+    pub verp_token: Option<String>,
+}
+
+/// The final result of one recipient's transaction.
+#[derive(Debug, Clone)]
+pub struct Outcome<'a> {
+    pub state: SendState,
+    pub reply: Option<&'a str>,
+    pub reply_code: Option<u16>,
+    pub receipt_id: Option<&'a str>,
+    pub reason: Option<&'a str>,
+    pub hard: Option<bool>,
+}
+
+const ROW_COLUMNS: &str =
+    "id, email, fields, state, attempts, reply, receipt_id, message_id, envelope_id, verp_token";
+
+fn row(r: &rusqlite::Row) -> rusqlite::Result<RecipientRow> {
+    let state: String = r.get(3)?;
+    Ok(RecipientRow {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        fields: r.get(2)?,
+        state: SendState::parse(&state).unwrap_or(SendState::Pending),
+        attempts: r.get(4)?,
+        reply: r.get(5)?,
+        receipt_id: r.get(6)?,
+        message_id: r.get(7)?,
+        envelope_id: r.get(8)?,
+        verp_token: r.get(9)?,
+    })
+}
+
+impl Store {
+    /// The campaign of that name, created when new. Resuming with another message is
+    /// refused: the recipients already sent got the first one.
+    pub fn campaign(
+        &mut self,
+        name: &str,
+        message_sha256: &str,
+        from_addr: &str,
+    ) -> Result<Campaign, StoreError> {
+        let found = self
+            .conn
+            .query_row(
+                "SELECT id, name, message_sha256, from_addr FROM campaigns WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Campaign {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        message_sha256: r.get(2)?,
+                        from_addr: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))?;
+        if let Some(c) = found {
+            if c.message_sha256 != message_sha256 {
+                return Err(StoreError::Invalid {
+                    path: self.path().to_path_buf(),
+                    message: format!(
+                        "campaign '{name}' was started with another message; use a new campaign name"
+                    ),
+                });
+            }
+            return Ok(c);
+        }
+        self.conn
+            .execute(
+                "INSERT INTO campaigns (name, message_sha256, from_addr) VALUES (?1, ?2, ?3)",
+                params![name, message_sha256, from_addr],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(Campaign {
+            id: self.conn.last_insert_rowid(),
+            name: name.to_string(),
+            message_sha256: message_sha256.to_string(),
+            from_addr: from_addr.to_string(),
+        })
+    }
+
+    /// The campaign of that name, if it exists.
+    pub fn find_campaign(&self, name: &str) -> Result<Option<Campaign>, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT id, name, message_sha256, from_addr FROM campaigns WHERE name = ?1",
+                [name],
+                |r| {
+                    Ok(Campaign {
+                        id: r.get(0)?,
+                        name: r.get(1)?,
+                        message_sha256: r.get(2)?,
+                        from_addr: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    /// Adds recipients (email, fields JSON, CSV line); ones already present are left as
+    /// they are, so a resumed run does not reset anyone. Returns how many were new.
+    pub fn add_recipients(
+        &mut self,
+        campaign: &Campaign,
+        rows: &[(String, String, usize)],
+    ) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let mut added = 0;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "INSERT OR IGNORE INTO recipients (campaign_id, email, fields, line)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(|e| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+            for (email, fields, line) in rows {
+                added += stmt
+                    .execute(params![campaign.id, email, fields, *line as i64])
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+            }
+        }
+        tx.commit().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        Ok(added)
+    }
+
+    /// Recipients left in `sending` by a run that died: their fate is unknown. They become
+    /// `uncertain` (or `pending` again when `resend` is set). Returns how many.
+    pub fn recover_interrupted(
+        &mut self,
+        campaign: &Campaign,
+        resend: bool,
+    ) -> Result<usize, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "UPDATE recipients SET state = 'uncertain', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                 WHERE campaign_id = ?1 AND state = 'sending'",
+                [campaign.id],
+            )
+            .map_err(|e| self.err(e))?;
+        if resend {
+            self.conn
+                .execute(
+                    "UPDATE recipients SET state = 'pending' WHERE campaign_id = ?1 AND state = 'uncertain'",
+                    [campaign.id],
+                )
+                .map_err(|e| self.err(e))?;
+        }
+        Ok(n)
+    }
+
+    /// Pending recipients in CSV order.
+    pub fn pending(&self, campaign: &Campaign) -> Result<Vec<RecipientRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM recipients WHERE campaign_id = ?1 AND state = 'pending' ORDER BY line, id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([campaign.id], row)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Every recipient of a campaign.
+    pub fn recipients(&self, campaign: &Campaign) -> Result<Vec<RecipientRow>, StoreError> {
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM recipients WHERE campaign_id = ?1 ORDER BY line, id"
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([campaign.id], row)
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Marks a recipient as being transmitted, with the identifiers planted in its
+    /// message. Committed before the message content leaves, so a crash after this
+    /// point is seen as "uncertain", never silently resent.
+    pub fn mark_sending(
+        &mut self,
+        id: i64,
+        message_id: &str,
+        envelope_id: &str,
+        verp_token: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
+                    message_id = ?2, envelope_id = ?3, verp_token = ?4,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                 WHERE id = ?1",
+                params![id, message_id, envelope_id, verp_token],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Records how a recipient's transaction ended.
+    pub fn record(&mut self, id: i64, o: &Outcome) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE recipients SET state = ?2, reply = ?3, reply_code = ?4, receipt_id = ?5,
+                    reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                 WHERE id = ?1",
+                params![
+                    id,
+                    o.state.as_str(),
+                    o.reply,
+                    o.reply_code,
+                    o.receipt_id,
+                    o.reason,
+                    o.hard
+                ],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    /// Counts of recipients per state.
+    pub fn state_counts(&self, campaign: &Campaign) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT state, count(*) FROM recipients WHERE campaign_id = ?1 GROUP BY state ORDER BY state")
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([campaign.id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
+    /// Whether the address is on the suppression list (case-insensitive).
+    pub fn is_suppressed(&self, email: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row(
+                "SELECT 1 FROM suppressions WHERE email = lower(?1)",
+                [email],
+                |_| Ok(()),
+            )
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Adds an address to the suppression list (kept lower case).
+    pub fn suppress(
+        &mut self,
+        email: &str,
+        reason: &str,
+        source: &str,
+        evidence: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let n = self
+            .conn
+            .execute(
+                "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence) VALUES (lower(?1), ?2, ?3, ?4)",
+                params![email, reason, source, evidence],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n > 0)
+    }
+}

@@ -1,0 +1,63 @@
+//! Schema migrations, applied in order; `PRAGMA user_version` records how far a database is.
+
+use rusqlite::Connection;
+
+/// Each entry upgrades the schema by one version. Never edit a released entry: add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: campaigns and their recipients, with the per-recipient send state.
+    "CREATE TABLE campaigns (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+        message_sha256 TEXT NOT NULL,
+        from_addr TEXT NOT NULL
+    );
+    CREATE TABLE recipients (
+        id INTEGER PRIMARY KEY,
+        campaign_id INTEGER NOT NULL REFERENCES campaigns(id),
+        email TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        line INTEGER NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        reply TEXT,
+        reply_code INTEGER,
+        receipt_id TEXT,
+        message_id TEXT,
+        envelope_id TEXT,
+        verp_token TEXT,
+        reason TEXT,
+        hard INTEGER,
+        updated_at TEXT,
+        UNIQUE (campaign_id, email)
+    );
+    CREATE INDEX recipients_state ON recipients(campaign_id, state);
+    CREATE INDEX recipients_message_id ON recipients(message_id);
+    CREATE INDEX recipients_envelope_id ON recipients(envelope_id);
+    CREATE INDEX recipients_receipt ON recipients(receipt_id);
+    CREATE TABLE suppressions (
+        email TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL,
+        evidence TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );",
+    // 2: settings of this database, e.g. the VERP secret made at first use.
+    "CREATE TABLE settings (
+        key TEXT PRIMARY KEY,
+        value BLOB NOT NULL
+    );",
+];
+
+/// Brings the schema to the newest version.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let version: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
