@@ -3,6 +3,7 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod exim;
 mod qmail;
 
 use super::{Draft, Mail};
@@ -15,7 +16,7 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[];
+static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU];
 
 /// Families for messages without a usable delivery-status part.
 static AFTER_DSN: &[&Family] = &[&qmail::FAMILY];
