@@ -101,6 +101,32 @@ pub(crate) fn address_blocks(text: &str) -> Vec<Draft> {
     out
 }
 
+/// Lines of the form `address: text` (OpenSMTPD, DragonFly and others write one failed
+/// address per line so); the address may be in angle brackets.
+pub(crate) fn address_colon_lines(text: &str) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let Some((head, rest)) = t.split_once(": ") else {
+            continue;
+        };
+        let head = head.trim();
+        if !head.contains('@') || head.contains(' ') {
+            continue;
+        }
+        if let Some(addr) = address::clean(head) {
+            out.push(Draft::new(Some(addr), Some(rest.trim().to_string())));
+        }
+    }
+    out
+}
+
+/// The first family rule whose phrase the text holds (phrases lower case).
+pub(crate) fn rule_for<R: Copy>(text: &str, rules: &[(&'static str, R)]) -> Option<(&'static str, R)> {
+    let lower = text.to_ascii_lowercase();
+    rules.iter().find(|(p, _)| lower.contains(p)).copied()
+}
+
 /// `<a@b>:` or `<a@b>: text` or `a@b:` at the start of a line gives the address.
 fn block_head(t: &str) -> Option<String> {
     if let Some(rest) = t.strip_prefix('<') {

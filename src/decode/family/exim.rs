@@ -3,7 +3,7 @@
 //! indented deeper below it; the multipart form adds an RFC 3464 part that often lacks the
 //! error text, so this family goes before the generic DSN parser.
 
-use super::{common, Family};
+use super::Family;
 use crate::decode::{address, draft, dsn, reason, status, Action, Draft, Mail, Reason};
 
 pub(crate) static FAMILY: Family = Family {

@@ -3,7 +3,9 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod dragonfly;
 mod exim;
+mod opensmtpd;
 mod qmail;
 
 use super::{Draft, Mail};
@@ -16,10 +18,10 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU];
+static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU, &opensmtpd::FAMILY];
 
 /// Families for messages without a usable delivery-status part.
-static AFTER_DSN: &[&Family] = &[&qmail::FAMILY];
+static AFTER_DSN: &[&Family] = &[&qmail::FAMILY, &dragonfly::FAMILY];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     list.iter().find_map(|f| {

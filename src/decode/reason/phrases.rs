@@ -294,7 +294,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "address unknown",
             "address not found",
             "address does not exist",
-            "address rejected",
             "bad address",
             "bad destination mailbox address",
             "invalid address",
