@@ -5,6 +5,7 @@
 pub(crate) mod common;
 mod dragonfly;
 mod exim;
+mod messagingserver;
 mod opensmtpd;
 mod qmail;
 
@@ -18,7 +19,9 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU, &opensmtpd::FAMILY];
+static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU, &opensmtpd::FAMILY,
+    &messagingserver::FAMILY,
+];
 
 /// Families for messages without a usable delivery-status part.
 static AFTER_DSN: &[&Family] = &[&qmail::FAMILY, &dragonfly::FAMILY];
