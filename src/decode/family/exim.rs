@@ -277,9 +277,7 @@ fn read(mail: &Mail) -> Option<Vec<Draft>> {
                 d.remote_mta = f.remote_mta.clone();
                 d.reporting_mta = f.reporting_mta.clone();
             }
-            if delayed {
-                d.action = Some(Action::Delayed);
-            }
+            d.action = Some(if delayed { Action::Delayed } else { Action::Failed });
             d.command = draft::command_in(&diag);
             decide(&mut d, &diag);
             d
@@ -371,9 +369,7 @@ fn decide(d: &mut Draft, diag: &str) {
         if let Some(p) = DELAYED.iter().find(|p| lower.contains(*p)) {
             d.reason = Some(Reason::Expired);
             d.rule = Some(format!("exim \"{p}\""));
-            if d.action.is_none() {
-                d.action = Some(Action::Delayed);
-            }
+            d.action = Some(Action::Delayed);
             return;
         }
     }

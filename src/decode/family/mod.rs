@@ -5,9 +5,12 @@
 pub(crate) mod common;
 mod dragonfly;
 mod exim;
+mod gmx;
 mod messagingserver;
 mod opensmtpd;
 mod qmail;
+mod yahoo;
+mod zoho;
 
 use super::{Draft, Mail};
 
@@ -24,7 +27,13 @@ static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU, &opensmtpd::FAMI
 ];
 
 /// Families for messages without a usable delivery-status part.
-static AFTER_DSN: &[&Family] = &[&qmail::FAMILY, &dragonfly::FAMILY];
+static AFTER_DSN: &[&Family] = &[
+    &qmail::FAMILY,
+    &dragonfly::FAMILY,
+    &yahoo::FAMILY,
+    &gmx::FAMILY,
+    &zoho::FAMILY,
+];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     list.iter().find_map(|f| {
