@@ -21,7 +21,7 @@ const START: &[&str] = &[
 const RULES: &[(&str, Reason)] = &[
     ("sorry, i couldn't find any host named", Reason::HostUnknown),
     ("sorry, i couldn't find any host by that name", Reason::HostUnknown),
-    ("sorry, i couldn't find a mail exchanger or ip address", Reason::HostUnknown),
+    ("sorry, i couldn't find a mail exchanger or ip address", Reason::NotAccept),
     ("sorry, no mailbox here by that name", Reason::UserUnknown),
     ("sorry, i wasn't able to establish an smtp connection", Reason::NetworkError),
     ("this message is looping", Reason::NetworkError),
@@ -30,6 +30,20 @@ const RULES: &[(&str, Reason)] = &[
     ("the recipient's mailbox is full", Reason::MailboxFull),
     ("sorry, that domain isn't in my list of allowed rcpthosts", Reason::NoRelaying),
     ("mail server permanently rejected message", Reason::Filtered),
+];
+
+/// qmail-remote's words for the stage of the SMTP session that failed.
+const STAGES: &[(&str, &str)] = &[
+    ("but greeting failed", "CONN"),
+    ("but my name was rejected", "HELO"),
+    ("but sender was rejected", "MAIL"),
+    ("does not like recipient", "RCPT"),
+    ("failed on data command", "DATA"),
+    ("failed after i sent the message", "DATA"),
+    ("rcpt to", "RCPT"),
+    ("mail from", "MAIL"),
+    ("data command", "DATA"),
+    ("after end of data", "DATA"),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
@@ -51,12 +65,13 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             d.reason = Some(*reason);
             d.rule = Some(format!("qmail \"{phrase}\""));
         }
-        if diag.contains("rcpt to") {
-            d.command = Some("RCPT".into());
-        } else if diag.contains("mail from") {
-            d.command = Some("MAIL".into());
-        } else if diag.contains("data command") || diag.contains("after end of data") {
-            d.command = Some("DATA".into());
+        d.command = STAGES
+            .iter()
+            .find(|(p, _)| diag.contains(p))
+            .map(|(_, c)| c.to_string());
+        if d.reason.is_none() && d.command.as_deref() == Some("HELO") {
+            d.reason = Some(Reason::Blocked);
+            d.rule = Some("qmail: my name was rejected".into());
         }
     }
     Some(out)
