@@ -327,9 +327,16 @@ fn failed_recipients(mail: &Mail) -> Vec<String> {
 fn decide(d: &mut Draft, diag: &str) {
     let lower = diag.to_ascii_lowercase();
     let command = d.command.clone().unwrap_or_default();
-    if command == "HELO" || command == "EHLO" {
+    if matches!(command.as_str(), "HELO" | "EHLO" | "CONN") {
+        // refused before any address was given: the client itself was turned away, and
+        // only a remote that names the missing PTR record says more than that
+        if lower.contains("ptr record") {
+            d.reason = Some(Reason::RequirePtr);
+            d.rule = Some(format!("exim: rejected at {command}, PTR record required"));
+            return;
+        }
         d.reason = Some(Reason::Blocked);
-        d.rule = Some(format!("exim: rejected after {command}"));
+        d.rule = Some(format!("exim: rejected at {command}"));
         return;
     }
     if command != "MAIL" {
@@ -373,7 +380,16 @@ fn decide(d: &mut Draft, diag: &str) {
             return;
         }
     }
-    if command == "MAIL" || weak {
+    if command == "MAIL" {
+        // The remote turned the sender down; its text may say why, else it is a rejection.
+        let vague = weak || rule.starts_with("status class") || r == Reason::SecurityError;
+        d.reason = Some(if vague { Reason::Rejected } else { r });
+        d.rule = Some(if vague {
+            "exim: rejected after MAIL FROM".to_string()
+        } else {
+            format!("exim: {rule}")
+        });
+    } else if weak {
         d.reason = Some(r);
         d.rule = Some(format!("exim: {rule}"));
     }

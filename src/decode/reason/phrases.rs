@@ -53,6 +53,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         Reason::AuthFailure,
         &[
             "dmarc policy",
+            "bad spf records",
             "dmarc validation",
             "fails dmarc",
             "failed dmarc",
@@ -380,6 +381,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         Reason::Blocked,
         &[
             "blocked using",
+            "please use the smtp server of your isp",
             "blacklisted",
             "black listed",
             "blocklisted",
@@ -501,6 +503,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         Reason::Rejected,
         &[
             "sender address rejected",
+            "address that has been blacklisted",
             "sender rejected",
             "domain of sender address",
             "sender domain",
