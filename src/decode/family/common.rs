@@ -121,6 +121,18 @@ pub(crate) fn address_colon_lines(text: &str) -> Vec<Draft> {
     out
 }
 
+/// A three-digit SMTP reply code (class 2, 4 or 5) at the start of the text, however it is
+/// followed (`550:`, `550 `); `None` otherwise.
+pub(crate) fn leading_reply(text: &str) -> Option<String> {
+    let t = text.trim_start();
+    let code = t.get(..3)?;
+    let next = t.get(3..4).unwrap_or(" ");
+    let ok = code.starts_with(['2', '4', '5'])
+        && code.chars().all(|c| c.is_ascii_digit())
+        && !next.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    ok.then(|| code.to_string())
+}
+
 /// The first family rule whose phrase the text holds (phrases lower case).
 pub(crate) fn rule_for<R: Copy>(text: &str, rules: &[(&'static str, R)]) -> Option<(&'static str, R)> {
     let lower = text.to_ascii_lowercase();

@@ -36,6 +36,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         let diag = d.diagnostic.clone().unwrap_or_default();
         let lower = diag.to_ascii_lowercase();
         d.action = Some(Action::Failed);
+        let said = diag
+            .split_once("said:")
+            .map(|(_, r)| r)
+            .unwrap_or(diag.as_str());
+        d.replycode = common::leading_reply(said);
         d.command = STAGES
             .iter()
             .find(|(tag, _)| lower.contains(tag))

@@ -56,6 +56,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     }
     for d in &mut out {
         let diag = d.diagnostic.clone().unwrap_or_default();
+        // `ERROR_CODE :550, ERROR_CODE :5.1.1 ...`: the first value is the reply code
+        d.replycode = diag
+            .split_once("ERROR_CODE :")
+            .and_then(|(_, r)| common::leading_reply(r));
         if let Some((phrase, r)) = common::rule_for(&diag, RULES) {
             d.reason = Some(r);
             d.rule = Some(format!("zoho \"{phrase}\""));
