@@ -84,6 +84,10 @@ To: <neko@example.jp>\r\n";
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].recipient.as_deref(), Some("neko@example.jp"));
         assert_eq!(d[0].command.as_deref(), Some("RCPT"));
-        assert!(d[0].diagnostic.as_deref().unwrap_or("").starts_with("mx.example.jp"));
+        assert!(d[0]
+            .diagnostic
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("mx.example.jp"));
     }
 }

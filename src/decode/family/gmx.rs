@@ -5,17 +5,14 @@
 use super::{common, Family};
 use crate::decode::{address, draft, Draft, Mail};
 
-pub(crate) static FAMILY: Family = Family {
-    name: "gmx",
-    parse,
-};
+pub(crate) static FAMILY: Family = Family { name: "gmx", parse };
 
 const START: &[&str] = &["this message was created automatically by mail delivery software"];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let gmx = mail.header("x-gmx-antispam").is_some()
         || mail.header("x-ui-out-filterresults").is_some()
-        || mail.from().to_ascii_lowercase().contains("@mail.gmx");
+        || mail.from().to_ascii_lowercase().contains("gmx.");
     if !gmx {
         return None;
     }
@@ -26,7 +23,8 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     for line in body.lines() {
         let t = line.trim();
         if t.starts_with('"') && t.ends_with("\":") {
-            if let Some(addr) = address::clean(t.trim_end_matches(':')).filter(|a| a.contains('@')) {
+            if let Some(addr) = address::clean(t.trim_end_matches(':')).filter(|a| a.contains('@'))
+            {
                 if let Some((a, lines)) = cur.take() {
                     out.push(block(a, &lines));
                 }
@@ -93,6 +91,10 @@ host: mx.example.jp\r\n\
         assert_eq!(d.len(), 2);
         assert_eq!(d[1].recipient.as_deref(), Some("tora@example.jp"));
         assert_eq!(d[1].command.as_deref(), Some("RCPT"));
-        assert!(d[1].diagnostic.as_deref().unwrap_or("").ends_with("Mailbox Full"));
+        assert!(d[1]
+            .diagnostic
+            .as_deref()
+            .unwrap_or("")
+            .ends_with("Mailbox Full"));
     }
 }

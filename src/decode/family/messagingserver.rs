@@ -12,7 +12,8 @@ pub(crate) static FAMILY: Family = Family {
     parse,
 };
 
-const START: &[&str] = &["this report relates to a message you sent with the following header fields"];
+const START: &[&str] =
+    &["this report relates to a message you sent with the following header fields"];
 
 /// Messaging Server's own wording (its `Reason:` line and its local errors).
 const RULES: &[(&str, Reason)] = &[("illegal host/domain name found", Reason::HostUnknown)];
@@ -84,8 +85,12 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             let diag = b.diagnostic.clone().or_else(|| b.reason.clone());
             let mut d = Draft::new(Some(recipient.clone()), diag);
             if let Some(f) = fields.iter().find(|f| {
-                f.recipient.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&recipient))
-                    || f.original_recipient.as_deref().is_some_and(|r| r.eq_ignore_ascii_case(&recipient))
+                f.recipient
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(&recipient))
+                    || f.original_recipient
+                        .as_deref()
+                        .is_some_and(|r| r.eq_ignore_ascii_case(&recipient))
             }) {
                 d.status = f.status.clone();
                 d.action = f.action;

@@ -22,7 +22,10 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[&exim::FAMILY, &exim::MAILRU, &opensmtpd::FAMILY,
+static BEFORE_DSN: &[&Family] = &[
+    &exim::MAILRU,
+    &exim::FAMILY,
+    &opensmtpd::FAMILY,
     &messagingserver::FAMILY,
 ];
 

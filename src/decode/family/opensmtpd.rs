@@ -20,7 +20,10 @@ const RULES: &[(&str, Reason)] = &[
     ("destination seem to reject all mails", Reason::NotAccept),
     ("no mx found for domain", Reason::NotAccept),
     ("no mx found for destination", Reason::NotAccept),
-    ("address family mismatch on destination mxs", Reason::NetworkError),
+    (
+        "address family mismatch on destination mxs",
+        Reason::NetworkError,
+    ),
     ("all routes to destination blocked", Reason::NetworkError),
     ("bad dns lookup error code", Reason::NetworkError),
     ("could not retrieve source address", Reason::NetworkError),
@@ -41,7 +44,9 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         .unwrap_or(mail.text.as_str());
     let body = common::after_mark(text, START)?;
     let lower = body.to_ascii_lowercase();
-    let body = body.get(..lower.find(END).unwrap_or(body.len())).unwrap_or(body);
+    let body = body
+        .get(..lower.find(END).unwrap_or(body.len()))
+        .unwrap_or(body);
     let delayed = lower.contains("a message is delayed for more than");
     let mut out = common::address_colon_lines(body);
     for d in &mut out {

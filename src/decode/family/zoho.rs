@@ -16,7 +16,7 @@ const RULES: &[(&str, Reason)] = &[("host not reachable", Reason::Expired)];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let zoho = mail.header("x-zohomail").is_some()
-        || mail.from().to_ascii_lowercase().contains("mailer-daemon@mail.zoho");
+        || mail.from().to_ascii_lowercase().contains("@mail.zoho");
     if !zoho {
         return None;
     }
@@ -105,6 +105,10 @@ neko@example.jp Invalid Address, ERROR_CODE :550, ERROR_CODE :5.1.1 <neko@exampl
         let d = parse(&mail).expect("claimed");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].recipient.as_deref(), Some("neko@example.jp"));
-        assert!(d[0].diagnostic.as_deref().unwrap_or("").contains("User Unknown"));
+        assert!(d[0]
+            .diagnostic
+            .as_deref()
+            .unwrap_or("")
+            .contains("User Unknown"));
     }
 }

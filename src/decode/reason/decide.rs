@@ -111,9 +111,7 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         Reason::Filtered => {
             if named == Some(Reason::Suspend) {
                 false
-            } else if named == Some(Reason::Filtered) {
-                hits.has(Reason::UserUnknown) || hits.has(r)
-            } else if !command_is(f, &["RCPT", "MAIL"]) {
+            } else if named == Some(Reason::Filtered) || !command_is(f, &["RCPT", "MAIL"]) {
                 hits.has(r) || hits.has(Reason::UserUnknown)
             } else {
                 false

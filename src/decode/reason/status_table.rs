@@ -79,9 +79,7 @@ static TABLE: &[(&str, Reason)] = &[
 
 /// The reason a status code names by itself, if any.
 pub(crate) fn reason_for_status(code: &str) -> Option<Reason> {
-    let mut it = code.splitn(2, '.');
-    let class = it.next()?;
-    let rest = it.next()?;
+    let (class, rest) = code.split_once('.')?;
     if class == "2" {
         return Some(Reason::Delivered);
     }
