@@ -39,11 +39,20 @@ const START: &[&str] = &[
     " router encountered the following error(s)",
 ];
 
-/// Exim's own wording of its failures (dnslookup.c, appendfile.c, parser.c, deliver.c,
+/// Exim's own wording of its failures (route.c, dnslookup.c, appendfile.c, parser.c, deliver.c,
 /// smtp.c) that settle the reason, first match wins.
 const RULES: &[(&str, Reason)] = &[
     ("mailbox is full", Reason::MailboxFull),
     ("error: quota exceed", Reason::MailboxFull),
+    (
+        "all host address lookups failed permanently",
+        Reason::HostUnknown,
+    ),
+    (
+        "all relevant mx records point to non-existent hosts",
+        Reason::HostUnknown,
+    ),
+    ("unrouteable address", Reason::HostUnknown),
     ("the account or domain may not exist", Reason::HostUnknown),
     (
         "an mx or srv record indicated no smtp service",
@@ -64,7 +73,7 @@ const RULES: &[(&str, Reason)] = &[
 ];
 
 /// Exim's wording that names a reason only when the remote's own text (if any) names none:
-/// an LMTP or routing failure may carry a sharper answer (route.c, smtp.c, deliver.c).
+/// an LMTP or local delivery failure may carry a sharper answer (smtp.c, deliver.c).
 const FALLBACK: &[(&str, Reason)] = &[
     (
         "all host address lookups failed permanently",
@@ -74,7 +83,6 @@ const FALLBACK: &[(&str, Reason)] = &[
         "all relevant mx records point to non-existent hosts",
         Reason::HostUnknown,
     ),
-    ("unrouteable address", Reason::HostUnknown),
     ("delivery to file forbidden", Reason::SystemError),
     ("delivery to pipe forbidden", Reason::SystemError),
     ("local delivery failed", Reason::SystemError),

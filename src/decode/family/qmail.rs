@@ -29,6 +29,7 @@ const RULES: &[(&str, Reason)] = &[
         Reason::NotAccept,
     ),
     ("sorry, no mailbox here by that name", Reason::UserUnknown),
+    ("this address no longer accepts mail", Reason::UserUnknown),
     (
         "sorry, i wasn't able to establish an smtp connection",
         Reason::NetworkError,
@@ -84,9 +85,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             .iter()
             .find(|(p, _)| diag.contains(p))
             .map(|(_, c)| c.to_string());
-        if d.reason.is_none() && d.command.as_deref() == Some("HELO") {
+        if d.reason.is_none() && matches!(d.command.as_deref(), Some("HELO" | "CONN")) {
+            // turned away before any address was given: the sending host was refused
             d.reason = Some(Reason::Blocked);
-            d.rule = Some("qmail: my name was rejected".into());
+            d.rule = Some("qmail: rejected at greeting or HELO".into());
         }
     }
     Some(out)
