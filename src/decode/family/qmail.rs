@@ -93,3 +93,41 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     }
     Some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_addresses_and_stages() {
+        let raw = [
+            "From: MAILER-DAEMON@mx.example.org",
+            "Subject: failure notice",
+            "",
+            "Hi. This is the qmail-send program at mx.example.org.",
+            "I'm afraid I wasn't able to deliver your message to the following addresses.",
+            "This is a permanent error; I've given up. Sorry it didn't work out.",
+            "",
+            "<neko@example.jp>:",
+            "192.0.2.1 does not like recipient.",
+            "Remote host said: 550 5.1.1 <neko@example.jp>... User Unknown",
+            "Giving up on 192.0.2.1.",
+            "",
+            "<tora@example.jp>:",
+            "Connected to 192.0.2.2 but my name was rejected.",
+            "Remote host said: 501 5.0.0 Invalid domain name",
+            "",
+            "--- Below this line is a copy of the message.",
+            "",
+            "From: a@example.org",
+        ]
+        .join("\n");
+        let mail = Mail::parse(raw.as_bytes()).expect("parses");
+        let d = parse(&mail).expect("claimed");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].recipient.as_deref(), Some("neko@example.jp"));
+        assert_eq!(d[0].command.as_deref(), Some("RCPT"));
+        assert_eq!(d[1].command.as_deref(), Some("HELO"));
+        assert_eq!(d[1].reason, Some(Reason::Blocked));
+    }
+}
