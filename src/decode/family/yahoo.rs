@@ -13,7 +13,11 @@ pub(crate) static FAMILY: Family = Family {
 const START: &[&str] = &["sorry, we were unable to deliver your message to the following address"];
 
 /// Yahoo's own wording, first match wins.
-const RULES: &[(&str, Reason)] = &[("no mx record found for domain=", Reason::NotAccept)];
+const RULES: &[(&str, Reason)] = &[
+    ("no mx record found for domain=", Reason::NotAccept),
+    // Yahoo's own mail store refusing an address it does not host
+    ("dd this user doesn't have a", Reason::UserUnknown),
+];
 
 /// The stage tags Yahoo appends, and the SMTP command each names.
 const STAGES: &[(&str, &str)] = &[
