@@ -112,6 +112,47 @@ pub(crate) fn address_blocks(text: &str) -> Vec<Draft> {
     out
 }
 
+/// Lines of the form `address: text` (OpenSMTPD, DragonFly and others write one failed
+/// address per line so); the address may be in angle brackets.
+pub(crate) fn address_colon_lines(text: &str) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    for line in text.lines() {
+        let t = line.trim();
+        let Some((head, rest)) = t.split_once(": ") else {
+            continue;
+        };
+        let head = head.trim();
+        if !head.contains('@') || head.contains(' ') {
+            continue;
+        }
+        if let Some(addr) = address::clean(head) {
+            out.push(Draft::new(Some(addr), Some(rest.trim().to_string())));
+        }
+    }
+    out
+}
+
+/// A three-digit SMTP reply code (class 2, 4 or 5) at the start of the text, however it is
+/// followed (`550:`, `550 `); `None` otherwise.
+pub(crate) fn leading_reply(text: &str) -> Option<String> {
+    let t = text.trim_start();
+    let code = t.get(..3)?;
+    let next = t.get(3..4).unwrap_or(" ");
+    let ok = code.starts_with(['2', '4', '5'])
+        && code.chars().all(|c| c.is_ascii_digit())
+        && !next.chars().all(|c| c.is_ascii_alphanumeric() || c == '.');
+    ok.then(|| code.to_string())
+}
+
+/// The first family rule whose phrase the text holds (phrases lower case).
+pub(crate) fn rule_for<R: Copy>(
+    text: &str,
+    rules: &[(&'static str, R)],
+) -> Option<(&'static str, R)> {
+    let lower = text.to_ascii_lowercase();
+    rules.iter().find(|(p, _)| lower.contains(p)).copied()
+}
+
 /// `<a@b>:` or `<a@b>: text` or `a@b:` at the start of a line gives the address.
 fn block_head(t: &str) -> Option<String> {
     if let Some(rest) = t.strip_prefix('<') {

@@ -3,7 +3,14 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod dragonfly;
+mod exim;
+mod gmx;
+mod messagingserver;
+mod opensmtpd;
 mod qmail;
+mod yahoo;
+mod zoho;
 
 use super::{Draft, Mail};
 
@@ -15,10 +22,21 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[];
+static BEFORE_DSN: &[&Family] = &[
+    &exim::MAILRU,
+    &exim::FAMILY,
+    &opensmtpd::FAMILY,
+    &messagingserver::FAMILY,
+];
 
 /// Families for messages without a usable delivery-status part.
-static AFTER_DSN: &[&Family] = &[&qmail::FAMILY];
+static AFTER_DSN: &[&Family] = &[
+    &qmail::FAMILY,
+    &dragonfly::FAMILY,
+    &yahoo::FAMILY,
+    &gmx::FAMILY,
+    &zoho::FAMILY,
+];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     list.iter().find_map(|f| {

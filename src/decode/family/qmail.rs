@@ -26,9 +26,10 @@ const RULES: &[(&str, Reason)] = &[
     ),
     (
         "sorry, i couldn't find a mail exchanger or ip address",
-        Reason::HostUnknown,
+        Reason::NotAccept,
     ),
     ("sorry, no mailbox here by that name", Reason::UserUnknown),
+    ("this address no longer accepts mail", Reason::UserUnknown),
     (
         "sorry, i wasn't able to establish an smtp connection",
         Reason::NetworkError,
@@ -45,6 +46,20 @@ const RULES: &[(&str, Reason)] = &[
         Reason::NoRelaying,
     ),
     ("mail server permanently rejected message", Reason::Filtered),
+];
+
+/// qmail-remote's words for the stage of the SMTP session that failed.
+const STAGES: &[(&str, &str)] = &[
+    ("but greeting failed", "CONN"),
+    ("but my name was rejected", "HELO"),
+    ("but sender was rejected", "MAIL"),
+    ("does not like recipient", "RCPT"),
+    ("failed on data command", "DATA"),
+    ("failed after i sent the message", "DATA"),
+    ("rcpt to", "RCPT"),
+    ("mail from", "MAIL"),
+    ("data command", "DATA"),
+    ("after end of data", "DATA"),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
@@ -66,13 +81,53 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             d.reason = Some(*reason);
             d.rule = Some(format!("qmail \"{phrase}\""));
         }
-        if diag.contains("rcpt to") {
-            d.command = Some("RCPT".into());
-        } else if diag.contains("mail from") {
-            d.command = Some("MAIL".into());
-        } else if diag.contains("data command") || diag.contains("after end of data") {
-            d.command = Some("DATA".into());
+        d.command = STAGES
+            .iter()
+            .find(|(p, _)| diag.contains(p))
+            .map(|(_, c)| c.to_string());
+        if d.reason.is_none() && matches!(d.command.as_deref(), Some("HELO" | "CONN")) {
+            // turned away before any address was given: the sending host was refused
+            d.reason = Some(Reason::Blocked);
+            d.rule = Some("qmail: rejected at greeting or HELO".into());
         }
     }
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_addresses_and_stages() {
+        let raw = [
+            "From: MAILER-DAEMON@mx.example.org",
+            "Subject: failure notice",
+            "",
+            "Hi. This is the qmail-send program at mx.example.org.",
+            "I'm afraid I wasn't able to deliver your message to the following addresses.",
+            "This is a permanent error; I've given up. Sorry it didn't work out.",
+            "",
+            "<neko@example.jp>:",
+            "192.0.2.1 does not like recipient.",
+            "Remote host said: 550 5.1.1 <neko@example.jp>... User Unknown",
+            "Giving up on 192.0.2.1.",
+            "",
+            "<tora@example.jp>:",
+            "Connected to 192.0.2.2 but my name was rejected.",
+            "Remote host said: 501 5.0.0 Invalid domain name",
+            "",
+            "--- Below this line is a copy of the message.",
+            "",
+            "From: a@example.org",
+        ]
+        .join("\n");
+        let mail = Mail::parse(raw.as_bytes()).expect("parses");
+        let d = parse(&mail).expect("claimed");
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].recipient.as_deref(), Some("neko@example.jp"));
+        assert_eq!(d[0].command.as_deref(), Some("RCPT"));
+        assert_eq!(d[1].command.as_deref(), Some("HELO"));
+        assert_eq!(d[1].reason, Some(Reason::Blocked));
+    }
 }
