@@ -82,12 +82,13 @@ pub fn read(path: &Path) -> Result<RecipientList, ListError> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = e.position().map_or(0, |p| p.line() + 1);
                 list.problems.push(format!("line {line}: {e}"));
                 continue;
             }
         };
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        // csv counts the line terminators before the record: +1 is the file's line number
+        let line = rec.position().map_or(0, |p| p.line() as usize + 1);
         if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank line
         }

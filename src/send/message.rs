@@ -133,7 +133,7 @@ impl Template {
                 // a value must not open a new header line (header injection)
                 v.replace(['\r', '\n'], " ")
             } else {
-                v
+                v.replace("\r\n", "\n")
             }
         };
         let fill = |text: &str, in_header: bool| -> String {
@@ -228,7 +228,7 @@ mod tests {
     fn dates() {
         assert_eq!(rfc5322_date(0), "Thu, 1 Jan 1970 00:00:00 +0000");
         assert_eq!(
-            rfc5322_date(1_795_780_800),
+            rfc5322_date(1_795_867_200),
             "Sat, 28 Nov 2026 12:00:00 +0000"
         );
     }
