@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result};
 use rebound::eval::{self, pct, Counts};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -43,7 +44,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         eval::run(&args.dir).with_context(|| format!("evaluating {}", args.dir.display()))?;
     let t = &report.total;
     if args.json {
-        println!(
+        writeln!(
+            std::io::stdout().lock(),
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "dir": args.dir.display().to_string(),
@@ -60,15 +62,16 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 "errors": report.errors,
                 "misses": if args.misses { serde_json::to_value(&report.misses)? } else { serde_json::Value::Null },
             }))?
-        );
+        )?;
     } else {
         if args.misses {
+            let mut out = std::io::stdout().lock();
             for m in &report.misses {
-                println!("{}", serde_json::to_string(m)?);
+                writeln!(out, "{}", serde_json::to_string(m)?)?;
             }
-            println!();
+            writeln!(out)?;
         }
-        print_summary(&args, t, &report);
+        print_summary(&args, t, &report)?;
     }
     for e in &report.errors {
         eprintln!("rebound: {e}");
@@ -97,23 +100,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
     })
 }
 
-fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) {
-    println!("eval {}", args.dir.display());
-    println!(
+fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "eval {}", args.dir.display())?;
+    writeln!(
+        out,
         "  files          {:>5}   (errors: {})",
         t.files, t.file_errors
-    );
-    println!("  records        {:>5}", t.records);
+    )?;
+    writeln!(out, "  records        {:>5}", t.records)?;
     let line = |name: &str, n: usize, of: usize| {
-        println!("  {name:<14} {:>5}/{:<5} {:>6.2}%", n, of, pct(n, of));
+        format!("  {name:<14} {:>5}/{:<5} {:>6.2}%\n", n, of, pct(n, of))
     };
-    line("detection", t.detected, t.files);
-    line("recipient", t.recipient, t.records);
-    line("reason", t.reason, t.records);
-    line("hard", t.hard, t.records);
-    line("status", t.status, t.records);
-    line("full match", t.full, t.records);
-    println!("  extra records  {:>5}", t.extra);
+    out.write_all(line("detection", t.detected, t.files).as_bytes())?;
+    out.write_all(line("recipient", t.recipient, t.records).as_bytes())?;
+    out.write_all(line("reason", t.reason, t.records).as_bytes())?;
+    out.write_all(line("hard", t.hard, t.records).as_bytes())?;
+    out.write_all(line("status", t.status, t.records).as_bytes())?;
+    out.write_all(line("full match", t.full, t.records).as_bytes())?;
+    writeln!(out, "  extra records  {:>5}", t.extra)?;
     let mut fams: Vec<(&String, &Counts)> = report
         .families
         .iter()
@@ -125,15 +130,17 @@ fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) {
             .then(b.1.records.cmp(&a.1.records))
     });
     if !fams.is_empty() {
-        println!("  worst families (full match, records, extra):");
+        writeln!(out, "  worst families (full match, records, extra):")?;
         for (name, c) in fams.into_iter().take(args.worst) {
-            println!(
+            writeln!(
+                out,
                 "    {name:<24} {:>6.1}%  {:>3}/{:<3} extra {}",
                 c.full_pct(),
                 c.full,
                 c.records,
                 c.extra
-            );
+            )?;
         }
     }
+    Ok(())
 }
