@@ -3,6 +3,9 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod gmail;
+mod googlegroups;
+mod googleworkspace;
 mod qmail;
 
 use super::{Draft, Mail};
@@ -18,7 +21,12 @@ pub(crate) struct Family {
 static BEFORE_DSN: &[&Family] = &[];
 
 /// Families for messages without a usable delivery-status part.
-static AFTER_DSN: &[&Family] = &[&qmail::FAMILY];
+static AFTER_DSN: &[&Family] = &[
+    &qmail::FAMILY,
+    &googlegroups::FAMILY,
+    &googleworkspace::FAMILY,
+    &gmail::FAMILY,
+];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     list.iter().find_map(|f| {
