@@ -22,7 +22,7 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let diag = crate::decode::draft::squeeze(body);
     // The four bullet points (in the user's language) of "the group may not exist, or you may
     // not have permission to post": the group refused the sender.
-    let bullets = body.lines().filter(|l| l.trim_start().starts_with("* ")).count();
+    let bullets = body.lines().filter(|l| l.trim_start().starts_with('*')).count();
     let rejected = bullets == 4 || lower.contains("permission to post");
     let out: Vec<Draft> = failed
         .split(',')

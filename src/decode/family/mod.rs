@@ -7,6 +7,7 @@ mod gmail;
 mod googlegroups;
 mod googleworkspace;
 mod qmail;
+mod v5sendmail;
 
 use super::{Draft, Mail};
 
@@ -26,6 +27,7 @@ static AFTER_DSN: &[&Family] = &[
     &googlegroups::FAMILY,
     &googleworkspace::FAMILY,
     &gmail::FAMILY,
+    &v5sendmail::FAMILY,
 ];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
