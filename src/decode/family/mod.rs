@@ -3,6 +3,7 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod amazonworkmail;
 mod gmail;
 mod googlegroups;
 mod googleworkspace;
@@ -27,6 +28,7 @@ static AFTER_DSN: &[&Family] = &[
     &googlegroups::FAMILY,
     &googleworkspace::FAMILY,
     &gmail::FAMILY,
+    &amazonworkmail::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
