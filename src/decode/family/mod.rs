@@ -4,6 +4,7 @@
 
 pub(crate) mod common;
 mod amazonworkmail;
+mod exchange2003;
 mod gmail;
 mod googlegroups;
 mod googleworkspace;
@@ -29,6 +30,7 @@ static AFTER_DSN: &[&Family] = &[
     &googleworkspace::FAMILY,
     &gmail::FAMILY,
     &amazonworkmail::FAMILY,
+    &exchange2003::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
