@@ -3,11 +3,13 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod activehunter;
 mod amazonworkmail;
 mod exchange2003;
 mod gmail;
 mod googlegroups;
 mod googleworkspace;
+mod mfilter;
 mod qmail;
 mod v5sendmail;
 
@@ -31,6 +33,8 @@ static AFTER_DSN: &[&Family] = &[
     &gmail::FAMILY,
     &amazonworkmail::FAMILY,
     &exchange2003::FAMILY,
+    &mfilter::FAMILY,
+    &activehunter::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
