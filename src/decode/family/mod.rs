@@ -5,8 +5,11 @@
 pub(crate) mod common;
 mod activehunter;
 mod amazonworkmail;
+mod biglobe;
 mod exchange2003;
+mod ezweb;
 mod gmail;
+mod kddi;
 mod googlegroups;
 mod googleworkspace;
 mod mfilter;
@@ -35,6 +38,9 @@ static AFTER_DSN: &[&Family] = &[
     &exchange2003::FAMILY,
     &mfilter::FAMILY,
     &activehunter::FAMILY,
+    &kddi::FAMILY,
+    &ezweb::FAMILY,
+    &biglobe::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
