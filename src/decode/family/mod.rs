@@ -6,8 +6,11 @@ pub(crate) mod common;
 mod activehunter;
 mod amazonworkmail;
 mod biglobe;
+mod domino;
+mod einsundeins;
 mod exchange2003;
 mod ezweb;
+mod fml;
 mod gmail;
 mod kddi;
 mod googlegroups;
@@ -41,6 +44,9 @@ static AFTER_DSN: &[&Family] = &[
     &kddi::FAMILY,
     &ezweb::FAMILY,
     &biglobe::FAMILY,
+    &domino::FAMILY,
+    &einsundeins::FAMILY,
+    &fml::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
