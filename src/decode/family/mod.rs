@@ -18,6 +18,8 @@ mod googleworkspace;
 mod mfilter;
 mod qmail;
 mod v5sendmail;
+mod x2;
+mod x3;
 
 use super::{Draft, Mail};
 
@@ -47,6 +49,8 @@ static AFTER_DSN: &[&Family] = &[
     &domino::FAMILY,
     &einsundeins::FAMILY,
     &fml::FAMILY,
+    &x2::FAMILY,
+    &x3::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
