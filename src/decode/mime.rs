@@ -24,6 +24,9 @@ pub(crate) struct Mail {
     pub original: Vec<(String, String)>,
     /// The body text of the returned message, when it came as `message/rfc822`.
     pub original_body: String,
+    /// The delivery-status part inside the returned message, when that message is itself a
+    /// delivery report (a bounce forwarded inside another notice).
+    pub original_status: String,
     /// All text parts (and the delivery-status part) joined, the view family parsers scan.
     pub text: String,
 }
@@ -186,9 +189,21 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                     mail.original = header_list(inner);
                     let mut body = String::new();
                     for p in inner.parts.iter() {
-                        if let PartType::Text(t) = &p.body {
-                            body.push_str(t);
-                            body.push('\n');
+                        let status = ctype_of(p).contains("delivery-status");
+                        match &p.body {
+                            PartType::Text(t) if status => mail.original_status.push_str(t),
+                            PartType::Text(t) => {
+                                body.push_str(t);
+                                body.push('\n');
+                            }
+                            PartType::Message(m) if status => {
+                                mail.original_status
+                                    .push_str(&String::from_utf8_lossy(m.raw_message()));
+                            }
+                            PartType::Binary(b) | PartType::InlineBinary(b) if status => {
+                                mail.original_status.push_str(&String::from_utf8_lossy(b));
+                            }
+                            _ => {}
                         }
                     }
                     mail.original_body = body;

@@ -20,6 +20,7 @@ mod qmail;
 mod v5sendmail;
 mod x2;
 mod x3;
+mod x5;
 
 use super::{Draft, Mail};
 
@@ -51,6 +52,7 @@ static AFTER_DSN: &[&Family] = &[
     &fml::FAMILY,
     &x2::FAMILY,
     &x3::FAMILY,
+    &x5::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
