@@ -15,9 +15,11 @@ mod gmail;
 mod kddi;
 mod googlegroups;
 mod googleworkspace;
+mod mailmarshal;
 mod mfilter;
 mod qmail;
 mod v5sendmail;
+mod verizon;
 mod x2;
 mod x3;
 mod x5;
@@ -53,6 +55,8 @@ static AFTER_DSN: &[&Family] = &[
     &x2::FAMILY,
     &x3::FAMILY,
     &x5::FAMILY,
+    &mailmarshal::FAMILY,
+    &verizon::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
