@@ -17,6 +17,8 @@ mod googlegroups;
 mod googleworkspace;
 mod mailmarshal;
 mod mfilter;
+mod office365;
+mod outlook;
 mod qmail;
 mod v5sendmail;
 mod verizon;
@@ -34,7 +36,7 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[];
+static BEFORE_DSN: &[&Family] = &[&office365::FAMILY, &outlook::FAMILY];
 
 /// Families for messages without a usable delivery-status part.
 static AFTER_DSN: &[&Family] = &[
