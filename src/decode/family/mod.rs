@@ -4,6 +4,7 @@
 
 pub(crate) mod common;
 mod activehunter;
+mod amazonses;
 mod amazonworkmail;
 mod biglobe;
 mod domino;
@@ -36,7 +37,11 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[&office365::FAMILY, &outlook::FAMILY];
+static BEFORE_DSN: &[&Family] = &[
+    &office365::FAMILY,
+    &outlook::FAMILY,
+    &amazonses::FAMILY,
+];
 
 /// Families for messages without a usable delivery-status part.
 static AFTER_DSN: &[&Family] = &[
