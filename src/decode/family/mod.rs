@@ -21,6 +21,7 @@ mod mfilter;
 mod office365;
 mod outlook;
 mod qmail;
+mod receivingses;
 mod v5sendmail;
 mod verizon;
 mod x2;
@@ -40,6 +41,7 @@ pub(crate) struct Family {
 static BEFORE_DSN: &[&Family] = &[
     &office365::FAMILY,
     &outlook::FAMILY,
+    &receivingses::FAMILY,
     &amazonses::FAMILY,
 ];
 
