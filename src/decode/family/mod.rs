@@ -6,6 +6,7 @@ pub(crate) mod common;
 mod activehunter;
 mod amazonses;
 mod amazonworkmail;
+mod barracuda;
 mod biglobe;
 mod domino;
 mod einsundeins;
@@ -20,8 +21,12 @@ mod mailmarshal;
 mod mfilter;
 mod office365;
 mod outlook;
+mod powermta;
 mod qmail;
 mod receivingses;
+mod sendgrid;
+mod surfcontrol;
+mod trendmicro;
 mod v5sendmail;
 mod verizon;
 mod x2;
@@ -43,6 +48,10 @@ static BEFORE_DSN: &[&Family] = &[
     &outlook::FAMILY,
     &receivingses::FAMILY,
     &amazonses::FAMILY,
+    &barracuda::FAMILY,
+    &surfcontrol::FAMILY,
+    &powermta::FAMILY,
+    &sendgrid::FAMILY,
 ];
 
 /// Families for messages without a usable delivery-status part.
@@ -66,6 +75,7 @@ static AFTER_DSN: &[&Family] = &[
     &x5::FAMILY,
     &mailmarshal::FAMILY,
     &verizon::FAMILY,
+    &trendmicro::FAMILY,
     &v5sendmail::FAMILY,
 ];
 
