@@ -44,6 +44,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             d.status = Some(code);
         }
     }
+    for d in &mut out {
+        if let Some(code) = d.diagnostic.as_deref().and_then(common::last_quoted_status) {
+            d.status = Some(code);
+        }
+    }
     common::apply_rules(&mut out, RULES, "amazonses");
     Some(out)
 }

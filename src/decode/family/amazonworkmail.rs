@@ -26,6 +26,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let report = common::after_mark(body, &["technical report:"])?;
     let mut out = dsn::parse_fields(report);
     out.retain(|d| d.recipient.is_some());
+    for d in &mut out {
+        if let Some(code) = d.diagnostic.as_deref().and_then(common::last_quoted_status) {
+            d.status = Some(code);
+        }
+    }
     common::apply_rules(&mut out, RULES, "amazonworkmail");
     Some(out)
 }

@@ -155,6 +155,18 @@ pub(crate) fn dsn_with_rules(
     Some(drafts)
 }
 
+/// The status code of the last reply quoted in angle brackets at the end of a diagnostic,
+/// as Amazon writes it: `554 4.4.7 Message expired: unable to deliver in 840 minutes.<421
+/// 4.4.2 Connection timed out>` gives `4.4.2`, the code of the remote's last answer.
+pub(crate) fn last_quoted_status(diag: &str) -> Option<String> {
+    let open = diag.rfind('<')?;
+    let inner = diag.get(open + 1..)?.trim_end().strip_suffix('>')?;
+    if inner.contains('@') {
+        return None;
+    }
+    status::find_status(inner)
+}
+
 /// Whether any top-level header of that name contains the (lower-case) needle.
 pub(crate) fn header_has(mail: &Mail, name: &str, needle: &str) -> bool {
     mail.headers_named(name)

@@ -52,6 +52,7 @@ static BEFORE_DSN: &[&Family] = &[
     &surfcontrol::FAMILY,
     &powermta::FAMILY,
     &sendgrid::FAMILY,
+    &x3::FAMILY,
 ];
 
 /// Families for messages without a usable delivery-status part.
@@ -71,7 +72,6 @@ static AFTER_DSN: &[&Family] = &[
     &einsundeins::FAMILY,
     &fml::FAMILY,
     &x2::FAMILY,
-    &x3::FAMILY,
     &x5::FAMILY,
     &mailmarshal::FAMILY,
     &verizon::FAMILY,

@@ -1,9 +1,11 @@
 //! An unnamed MTA (Sisimai's "X3"): "Delivery status notification" from "Mail Delivery
 //! System", the addresses as `* address` after "Delivery to the following recipients
-//! failed permanently:", and "SMTP:RCPT host ...: reply" under "Technical details:".
+//! failed permanently:", and "SMTP:RCPT host ...: reply" under "Technical details:". When
+//! it adds a delivery-status part, its `Status:` field may contradict the remote's reply
+//! (5.1.1 for "552 5.2.2 Over quota"): the reply's code is taken then.
 
 use super::{common, Family};
-use crate::decode::{Draft, Mail};
+use crate::decode::{dsn, status, Draft, Mail};
 
 pub(crate) static FAMILY: Family = Family {
     name: "x3",
@@ -15,6 +17,14 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         || !mail.subject.starts_with("Delivery status notification")
     {
         return None;
+    }
+    if let Some(mut out) = dsn::parse(mail) {
+        for d in &mut out {
+            if let Some(code) = d.diagnostic.as_deref().and_then(status::find_status) {
+                d.status = Some(code);
+            }
+        }
+        return Some(out);
     }
     let body = common::after_mark(
         &mail.text,
