@@ -68,8 +68,14 @@ mod tests {
 
     #[test]
     fn cleans_dsn_fields() {
-        assert_eq!(clean("rfc822; <kijitora@example.jp>").as_deref(), Some("kijitora@example.jp"));
-        assert_eq!(clean("RFC822;neko@example.org.").as_deref(), Some("neko@example.org"));
+        assert_eq!(
+            clean("rfc822; <kijitora@example.jp>").as_deref(),
+            Some("kijitora@example.jp")
+        );
+        assert_eq!(
+            clean("RFC822;neko@example.org.").as_deref(),
+            Some("neko@example.org")
+        );
         assert_eq!(clean("\"Neko\" <a@b.c>").as_deref(), Some("a@b.c"));
         assert_eq!(clean("   "), None);
     }
@@ -77,6 +83,9 @@ mod tests {
     #[test]
     fn finds_addresses_in_text() {
         let v = all_in("<a@example.jp>: host said 550 unknown user b@example.org. (a@example.jp)");
-        assert_eq!(v, vec!["a@example.jp".to_string(), "b@example.org".to_string()]);
+        assert_eq!(
+            v,
+            vec!["a@example.jp".to_string(), "b@example.org".to_string()]
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! A record as a decoder module found it, and the steps that turn it into a `Bounce`:
 //! status and reply code filled from the text, reason, hard/soft, blocklist and keys.
 
-use super::{address, blocklist, reason, rhost, status, Action, Bounce, Evidence, Keys, Mail, Reason};
+use super::{
+    address, blocklist, reason, rhost, status, Action, Bounce, Evidence, Keys, Mail, Reason,
+};
 
 /// What a decoder module found about one recipient, before the common steps.
 #[derive(Debug, Clone, Default)]
@@ -86,18 +88,29 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         }
     }
 
-    let action = d.action.or_else(|| match code.as_deref().and_then(status::class) {
-        Some('2') => Some(Action::Delivered),
-        Some(_) => Some(Action::Failed),
-        None => None,
-    });
+    let action = d
+        .action
+        .or_else(|| match code.as_deref().and_then(status::class) {
+            Some('2') => Some(Action::Delivered),
+            Some(_) => Some(Action::Failed),
+            None => None,
+        });
 
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
-        None => decide(&d, action, code.as_deref(), replycode.as_deref(), diag, mail),
+        None => decide(
+            &d,
+            action,
+            code.as_deref(),
+            replycode.as_deref(),
+            diag,
+            mail,
+        ),
     };
     let permanent = matches!(
-        code.as_deref().and_then(status::class).or(replycode.as_deref().and_then(status::class)),
+        code.as_deref()
+            .and_then(status::class)
+            .or(replycode.as_deref().and_then(status::class)),
         Some('5')
     ) || (code.is_none() && replycode.is_none() && action == Some(Action::Failed));
     let hard = reason.is_hard(permanent);
@@ -147,10 +160,16 @@ fn decide(
     {
         return (Reason::Delivered, "action/status says delivered".into());
     }
-    if let Some((r, rule)) = rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code) {
+    if let Some((r, rule)) =
+        rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code)
+    {
         return (r, rule);
     }
-    let command = d.command.clone().or_else(|| command_in(diag)).or_else(|| command_in(&mail.text));
+    let command = d
+        .command
+        .clone()
+        .or_else(|| command_in(diag))
+        .or_else(|| command_in(&mail.text));
     let facts = reason::Facts {
         diag,
         status: code,

@@ -14,12 +14,21 @@ struct Provider {
 
 static PROVIDERS: &[Provider] = &[Provider {
     name: "microsoft",
-    hosts: &["outlook.com", "hotmail.com", "protection.outlook.com", "msn.com", "live.com"],
+    hosts: &[
+        "outlook.com",
+        "hotmail.com",
+        "protection.outlook.com",
+        "msn.com",
+        "live.com",
+    ],
     rules: &[
         ("(s3150)", Reason::Blocked),
         ("(s3140)", Reason::Blocked),
         ("(as(201806281)", Reason::UserUnknown),
-        ("recipient address rejected: access denied", Reason::UserUnknown),
+        (
+            "recipient address rejected: access denied",
+            Reason::UserUnknown,
+        ),
     ],
 }];
 

@@ -16,10 +16,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         &mail.text,
         &["----- the following addresses had permanent fatal errors -----"],
     )?;
-    let (addrs, transcript) = match common::after_mark(body, &["----- transcript of session follows -----"]) {
-        Some(t) => (body.get(..body.len() - t.len()).unwrap_or(body), t),
-        None => (body, ""),
-    };
+    let (addrs, transcript) =
+        match common::after_mark(body, &["----- transcript of session follows -----"]) {
+            Some(t) => (body.get(..body.len() - t.len()).unwrap_or(body), t),
+            None => (body, ""),
+        };
     let transcript = common::before_original(transcript);
     let diag = transcript
         .lines()
@@ -45,7 +46,10 @@ mod tests {
         let raw = b"From: MAILER-DAEMON@example.org\nSubject: FAILURE NOTICE : hi\nX-AHMAILID: 20110429T000000+0900-0000\n\n  ----- The following addresses had permanent fatal errors -----\n\n>>> nobody@example.org <nobody@example.org>\n\n  ----- Transcript of session follows -----\n550 sorry, no mailbox here by that name (#5.1.1 - chkusr)\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.org"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.org")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
     }
 }

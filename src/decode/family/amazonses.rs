@@ -20,7 +20,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     if mail.header("x-amz-sns-message-id").is_some() || mail.from().contains("@sns.amazonaws.com") {
         return notification(&mail.text);
     }
-    if mail.headers_named("x-mailer").any(|v| v.starts_with("Amazon WorkMail")) {
+    if mail
+        .headers_named("x-mailer")
+        .any(|v| v.starts_with("Amazon WorkMail"))
+    {
         return None;
     }
     if mail.header("x-aws-outgoing").is_none() && mail.header("x-ses-outgoing").is_none() {
@@ -29,7 +32,9 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let mut out = dsn::parse(mail)?;
     for d in &mut out {
         let vague = d.status.as_deref().is_none_or(|s| {
-            ["5.0.0", "5.1.0", "4.0.0", "4.1.0"].iter().any(|v| s.starts_with(v))
+            ["5.0.0", "5.1.0", "4.0.0", "4.1.0"]
+                .iter()
+                .any(|v| s.starts_with(v))
         });
         if !vague {
             continue;
@@ -82,18 +87,26 @@ fn notification(text: &str) -> Option<Vec<Draft>> {
     match kind {
         "Bounce" => {
             let b = payload.get("bounce")?;
-            let reporting = s(b, "reportingMTA").map(|m| m.trim_start_matches("dsn;").trim().to_string());
-            let sub = (s(b, "bounceType").unwrap_or_default(), s(b, "bounceSubType").unwrap_or_default());
+            let reporting =
+                s(b, "reportingMTA").map(|m| m.trim_start_matches("dsn;").trim().to_string());
+            let sub = (
+                s(b, "bounceType").unwrap_or_default(),
+                s(b, "bounceSubType").unwrap_or_default(),
+            );
             let subtype_reason = match (sub.0.as_str(), sub.1.as_str()) {
                 ("Transient", "MailboxFull") => Some(Reason::MailboxFull),
                 ("Transient", "MessageTooLarge") => Some(Reason::MesgTooBig),
-                ("Permanent", "Suppressed" | "OnAccountSuppressionList") => Some(Reason::Suppressed),
+                ("Permanent", "Suppressed" | "OnAccountSuppressionList") => {
+                    Some(Reason::Suppressed)
+                }
                 _ => None,
             };
             for r in b.get("bouncedRecipients")?.as_array()? {
                 let code = s(r, "diagnosticCode").unwrap_or_default();
                 let (kind, text) = match code.split_once(';') {
-                    Some((k, t)) if k.len() < 16 => (Some(k.trim().to_ascii_lowercase()), t.trim().to_string()),
+                    Some((k, t)) if k.len() < 16 => {
+                        (Some(k.trim().to_ascii_lowercase()), t.trim().to_string())
+                    }
                     _ => (None, code.clone()),
                 };
                 let mut d = Draft::new(s(r, "emailAddress"), Some(text));
@@ -141,7 +154,10 @@ mod tests {
         let raw = b"From: SES <no-reply@sns.amazonaws.com>\nx-amz-sns-message-id: 1\nSubject: AWS Notification Message\n\n{\"notificationType\":\"Bounce\",\"bounce\":{\"bounceType\":\"Permanent\",\"bounceSubType\":\"General\",\"bouncedRecipients\":[{\"emailAddress\":\"nobody@example.org\",\"action\":\"failed\",\"status\":\"5.1.1\",\"diagnosticCode\":\"smtp; 550 5.1.1 user unknown\"}],\"reportingMTA\":\"dsn; a1.smtp-out.amazonses.com\"},\"mail\":{}}\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.org"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.org")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
         assert_eq!(r.bounces[0].status.as_deref(), Some("5.1.1"));
     }

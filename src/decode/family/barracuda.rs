@@ -16,7 +16,9 @@ const RULES: &[(&str, Reason)] = &[
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    let ours = mail.subject.contains("Message you sent blocked by our bulk email filter")
+    let ours = mail
+        .subject
+        .contains("Message you sent blocked by our bulk email filter")
         || common::header_has(mail, "received", "(barracuda)");
     if !ours {
         return None;

@@ -10,18 +10,31 @@ pub(crate) static FAMILY: Family = Family {
 };
 
 const RULES: &[(&str, Reason)] = &[
-    ("the number of messages in recipient's mailbox exceeded the local limit", Reason::MailboxFull),
-    ("the encoded size of the message exceeded", Reason::MesgTooBig),
+    (
+        "the number of messages in recipient's mailbox exceeded the local limit",
+        Reason::MailboxFull,
+    ),
+    (
+        "the encoded size of the message exceeded",
+        Reason::MesgTooBig,
+    ),
     ("message was rejected", Reason::Filtered),
     ("mailbox not found", Reason::UserUnknown),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    if !mail.from().to_ascii_lowercase().contains("postmaster@") || !mail.from().to_ascii_lowercase().contains("biglobe.ne.jp") {
+    if !mail.from().to_ascii_lowercase().contains("postmaster@")
+        || !mail.from().to_ascii_lowercase().contains("biglobe.ne.jp")
+    {
         return None;
     }
-    let body = common::after_mark(&mail.text, &["----- the following addresses had delivery problems -----"])?;
-    let (addrs, info) = body.split_once("----- Non-delivered information -----").unwrap_or((body, ""));
+    let body = common::after_mark(
+        &mail.text,
+        &["----- the following addresses had delivery problems -----"],
+    )?;
+    let (addrs, info) = body
+        .split_once("----- Non-delivered information -----")
+        .unwrap_or((body, ""));
     let info = crate::decode::draft::squeeze(common::before_original(info));
     let mut out: Vec<Draft> = addrs
         .lines()

@@ -11,7 +11,10 @@ pub(crate) static FAMILY: Family = Family {
 /// Domino's own reasons.
 const RULES: &[(&str, Reason)] = &[
     ("not listed in domino directory", Reason::UserUnknown),
-    ("not listed in public name & address book", Reason::UserUnknown),
+    (
+        "not listed in public name & address book",
+        Reason::UserUnknown,
+    ),
     ("no such user", Reason::UserUnknown),
     ("unknown user", Reason::UserUnknown),
     ("user's mailbox is full", Reason::MailboxFull),

@@ -14,13 +14,18 @@ const RULES: &[(&str, Reason)] = &[("mail size limit exceeded", Reason::MesgTooB
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let from = mail.from().to_ascii_lowercase();
-    let ours = from.contains("kundenserver")
-        || mail.header("x-ui-out-filterresults").is_some();
+    let ours = from.contains("kundenserver") || mail.header("x-ui-out-filterresults").is_some();
     if !ours || !mail.subject.starts_with("Mail delivery failed") {
         return None;
     }
-    let body = common::after_mark(&mail.text, &["the following address failed:", "the following address(es)"])?;
-    let body = body.split("--- The header of the original message").next().unwrap_or(body);
+    let body = common::after_mark(
+        &mail.text,
+        &["the following address failed:", "the following address(es)"],
+    )?;
+    let body = body
+        .split("--- The header of the original message")
+        .next()
+        .unwrap_or(body);
     let body = common::before_original(body);
     let mut out = if let Some((addrs, reason)) = body.split_once("For the following reason:") {
         let reason = common::squeeze_lines(reason, 4);

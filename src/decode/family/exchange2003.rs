@@ -14,13 +14,13 @@ const MARK: &str = "did not reach the following recipient(s):";
 
 /// The hexadecimal MSEXCH error codes and their reasons.
 const CODES: &[(&str, Reason)] = &[
-    ("000C05A6", Reason::UserUnknown),  // Unknown Recipient
-    ("000C0595", Reason::Filtered),     // Ambiguous Recipient
-    ("00010256", Reason::SystemError),  // Too many recipients
-    ("000D06B5", Reason::SystemError),  // No proxy for recipient
-    ("00120270", Reason::NetworkError), // Too many hops
-    ("00050311", Reason::ContentError), // Conversion to Internet format failed
-    ("000502CC", Reason::ContentError), // Conversion to Internet format failed
+    ("000C05A6", Reason::UserUnknown),   // Unknown Recipient
+    ("000C0595", Reason::Filtered),      // Ambiguous Recipient
+    ("00010256", Reason::SystemError),   // Too many recipients
+    ("000D06B5", Reason::SystemError),   // No proxy for recipient
+    ("00120270", Reason::NetworkError),  // Too many hops
+    ("00050311", Reason::ContentError),  // Conversion to Internet format failed
+    ("000502CC", Reason::ContentError),  // Conversion to Internet format failed
     ("000B0981", Reason::SecurityError), // Server does not support AUTH
 ];
 

@@ -17,12 +17,17 @@ const RULES: &[(&str, Reason)] = &[
     ("the user(s) account is disabled", Reason::Suspend),
     ("recipient address unknown", Reason::UserUnknown),
     ("was not delivered within", Reason::Expired),
-    ("too many unwanted messages have been sent from", Reason::Blocked),
+    (
+        "too many unwanted messages have been sent from",
+        Reason::Blocked,
+    ),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let from = mail.from().to_ascii_lowercase();
-    if !from.contains("postmaster@ezweb.ne.jp") && !common::header_has(mail, "received", "(ezweb mail)") {
+    if !from.contains("postmaster@ezweb.ne.jp")
+        && !common::header_has(mail, "received", "(ezweb mail)")
+    {
         return None;
     }
     let lower = mail.text.to_ascii_lowercase();
@@ -34,9 +39,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let mut out: Vec<Draft> = Vec::new();
     for line in body.lines() {
         let t = line.trim();
-        if let Some(r) = t.strip_prefix("Recipient:").map(str::trim).or_else(|| {
-            (t.starts_with('<') && t.ends_with('>') && t.contains('@')).then_some(t)
-        }) {
+        if let Some(r) = t
+            .strip_prefix("Recipient:")
+            .map(str::trim)
+            .or_else(|| (t.starts_with('<') && t.ends_with('>') && t.contains('@')).then_some(t))
+        {
             if let Some(a) = common::address_in(r) {
                 out.push(Draft::new(Some(a), Some(String::new())));
             }
@@ -55,7 +62,9 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         if d.diagnostic.as_deref().is_none_or(str::is_empty) {
             // No answer of the remote server: the address was refused by the receiving
             // side's filter (EZweb's domain and address filters).
-            d.diagnostic = Some("Each of the following recipients was rejected by a remote mail server.".into());
+            d.diagnostic = Some(
+                "Each of the following recipients was rejected by a remote mail server.".into(),
+            );
             if d.reason.is_none() {
                 d.reason = Some(Reason::Filtered);
                 d.rule = Some("ezweb: rejected without an SMTP reply".into());
@@ -74,7 +83,10 @@ mod tests {
         let raw = b"From: <Postmaster@ezweb.ne.jp>\nSubject: Mail System Error - Returned Mail\n\n<someone@ezweb.ne.jp>\n\nEach of the following recipients was rejected by a remote mail server.\n---------------------------------------------------\nSubject: hi\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("someone@ezweb.ne.jp"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("someone@ezweb.ne.jp")
+        );
         assert_eq!(r.bounces[0].reason, Reason::Filtered);
     }
 }

@@ -28,10 +28,19 @@ const STATES: &[(&str, &str, Reason)] = &[
 /// Gmail's own wording when there is no state code.
 const RULES: &[(&str, Reason)] = &[
     ("dns error: could not contact dns servers", Reason::Expired),
-    ("delivery to the following recipient has been delayed", Reason::Expired),
-    ("the recipient server did not accept our requests to connect", Reason::Expired),
+    (
+        "delivery to the following recipient has been delayed",
+        Reason::Expired,
+    ),
+    (
+        "the recipient server did not accept our requests to connect",
+        Reason::Expired,
+    ),
     ("dns error: domain name not found", Reason::HostUnknown),
-    ("dns error: dns server returned answer with no data", Reason::HostUnknown),
+    (
+        "dns error: dns server returned answer with no data",
+        Reason::HostUnknown,
+    ),
     ("storage quota exceeded", Reason::MailboxFull),
 ];
 

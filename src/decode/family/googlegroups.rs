@@ -10,7 +10,11 @@ pub(crate) static FAMILY: Family = Family {
 };
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    if !mail.from().to_ascii_lowercase().contains("mailer-daemon@googlemail.com") {
+    if !mail
+        .from()
+        .to_ascii_lowercase()
+        .contains("mailer-daemon@googlemail.com")
+    {
         return None;
     }
     let lower = mail.text.to_ascii_lowercase();
@@ -22,7 +26,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let diag = crate::decode::draft::squeeze(body);
     // The four bullet points (in the user's language) of "the group may not exist, or you may
     // not have permission to post": the group refused the sender.
-    let bullets = body.lines().filter(|l| l.trim_start().starts_with('*')).count();
+    let bullets = body
+        .lines()
+        .filter(|l| l.trim_start().starts_with('*'))
+        .count();
     let rejected = bullets == 4 || lower.contains("permission to post");
     let out: Vec<Draft> = failed
         .split(',')
@@ -45,10 +52,13 @@ mod tests {
 
     #[test]
     fn decodes_a_group_refusal() {
-        let raw = b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nSubject: Delivery Status Notification (Failure)\nX-Failed-Recipients: mygroup@googlegroups.com\n\nHello a@example.org,\n\nWe're writing to let you know that the group you tried to contact (mygroup) may not exist, or you may not have permission to post messages to the group.\n\nThanks,\n\nGoogle Groups\n";
+        let raw = b"From: Mail Delivery Subsystem <mailer-daemon@googlemail.com>\nSubject: Delivery Status Notification (Failure)\nX-Failed-Recipients: mygroup@googlegroups.com\n\nHello a@example.org,\n\nWe're writing to let you know that the group you tried to contact (mygroup) may not exist, or you may not have permission to post messages to the group.\n\nVisit the Help Center at https://groups.google.com/support/.\n\nThanks,\n\nGoogle Groups\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("mygroup@googlegroups.com"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("mygroup@googlegroups.com")
+        );
         assert_eq!(r.bounces[0].reason, Reason::Rejected);
     }
 }

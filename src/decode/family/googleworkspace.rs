@@ -19,13 +19,17 @@ const RULES: &[(&str, Reason)] = &[
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let from = mail.from().to_ascii_lowercase();
-    if !(from.contains("mailer-daemon@googlemail.com") || from.contains("mailer-daemon@google.com")) {
+    if !(from.contains("mailer-daemon@googlemail.com") || from.contains("mailer-daemon@google.com"))
+    {
         return None;
     }
     if crate::decode::dsn::parse(mail).is_some() {
         return None;
     }
-    let body = common::after_mark(&mail.text, &["** message not delivered **", "** address not found **"])?;
+    let body = common::after_mark(
+        &mail.text,
+        &["** message not delivered **", "** address not found **"],
+    )?;
     let body = common::before_original(body);
     let rcpt = mail
         .header("x-failed-recipients")

@@ -15,7 +15,9 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     }
     let body = common::after_mark(&mail.text, &["could not be delivered because of"])?;
     let (because, rest) = body.split_once("The following recipients were affected:")?;
-    let (addrs, info) = rest.split_once("Additional Information").unwrap_or((rest, ""));
+    let (addrs, info) = rest
+        .split_once("Additional Information")
+        .unwrap_or((rest, ""));
     let diag = common::squeeze_lines(because, 3);
     let remote = info
         .lines()
@@ -42,7 +44,10 @@ mod tests {
         let raw = b"From: postmaster@example.com\nSubject: Undeliverable Mail: \"hi\"\n\nYour message:\n   From:    a@example.com\n   Subject: hi\n\nCould not be delivered because of\n\n550 5.1.1 User unknown\n\nThe following recipients were affected: \n    nobody@example.net\n\n\nAdditional Information\n======================\nRemote-MTA:\t\t\t<192.0.2.2>\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.net"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.net")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
     }
 }

@@ -11,7 +11,10 @@ pub(crate) static FAMILY: Family = Family {
 };
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    if !mail.headers_named("x-mailer").any(|v| v.trim() == "m-FILTER") {
+    if !mail
+        .headers_named("x-mailer")
+        .any(|v| v.trim() == "m-FILTER")
+    {
         return None;
     }
     let text = &mail.text;
@@ -53,7 +56,10 @@ mod tests {
         let raw = "From: POSTMASTER <postmaster@example.com>\nSubject: failure notice\nX-Mailer: m-FILTER\nContent-Type: text/plain; charset=UTF-8\n\n以下のメールアドレスへの送信に失敗しました。\nnobody@example.com\n\n\n-------server message\n550 5.1.1 <nobody@example.com>: User unknown\n\n-------SMTP command\nRCPT\n\n-------original message\nSubject: hi\n";
         let r = decode(raw.as_bytes());
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.com"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.com")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
         assert_eq!(r.bounces[0].smtp_command.as_deref(), Some("RCPT"));
     }

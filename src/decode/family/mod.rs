@@ -2,23 +2,27 @@
 //! family. Each module exports a `FAMILY` with a `parse` that returns `None` when the
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
-pub(crate) mod common;
 mod activehunter;
 mod amazonses;
 mod amazonworkmail;
 mod barracuda;
 mod biglobe;
+pub(crate) mod common;
 mod domino;
 mod einsundeins;
 mod exchange2003;
 mod ezweb;
 mod fml;
 mod gmail;
-mod kddi;
 mod googlegroups;
 mod googleworkspace;
+mod imailserver;
+mod kddi;
+mod mailfoundry;
 mod mailmarshal;
 mod mfilter;
+mod mxlogic;
+mod notes;
 mod office365;
 mod outlook;
 mod powermta;
@@ -29,9 +33,12 @@ mod surfcontrol;
 mod trendmicro;
 mod v5sendmail;
 mod verizon;
+mod x1;
 mod x2;
 mod x3;
+mod x4;
 mod x5;
+mod x6;
 
 use super::{Draft, Mail};
 
@@ -76,6 +83,13 @@ static AFTER_DSN: &[&Family] = &[
     &mailmarshal::FAMILY,
     &verizon::FAMILY,
     &trendmicro::FAMILY,
+    &imailserver::FAMILY,
+    &mailfoundry::FAMILY,
+    &mxlogic::FAMILY,
+    &notes::FAMILY,
+    &x1::FAMILY,
+    &x4::FAMILY,
+    &x6::FAMILY,
     &v5sendmail::FAMILY,
 ];
 

@@ -69,7 +69,10 @@ const STATUS: &[(&str, Reason)] = &[
 const RULES: &[(&str, Reason)] = &[
     ("resolver.adr.recipientnotfound", Reason::UserUnknown),
     ("resolver.adr.recipnotfound", Reason::UserUnknown),
-    ("recipient not found by smtp address lookup", Reason::UserUnknown),
+    (
+        "recipient not found by smtp address lookup",
+        Reason::UserUnknown,
+    ),
     ("sender address rejected", Reason::Rejected),
     ("per it's spf record", Reason::AuthFailure),
     ("per its spf record", Reason::AuthFailure),
@@ -79,7 +82,10 @@ fn status_reason(code: &str) -> Option<Reason> {
     STATUS.iter().find_map(|(c, r)| {
         // two-digit detail prefixes (5.7.61 for 5.7.610-619) match three-digit codes
         let hit = code == *c
-            || (c.len() == 6 && code.len() == 7 && code.starts_with(c) && c.matches('.').count() == 2
+            || (c.len() == 6
+                && code.len() == 7
+                && code.starts_with(c)
+                && c.matches('.').count() == 2
                 && c.rsplit('.').next().is_some_and(|d| d.len() == 2));
         hit.then_some(*r)
     })
@@ -117,7 +123,7 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     if !claimed(mail) {
         return None;
     }
-    let mut out = crate::decode::dsn::parse(mail)?;
+    let mut out = crate::decode::dsn::parse(mail).or_else(|| text_report(&mail.text))?;
     for d in &mut out {
         let diag = d.diagnostic.clone().unwrap_or_default();
         let lower = diag.to_ascii_lowercase();
@@ -141,6 +147,54 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     }
     common::apply_rules(&mut out, RULES, "office365");
     Some(out)
+}
+
+/// A report without a delivery-status part: `address<mailto:address>` lines under "Delivery
+/// has failed to these recipients or groups:", the remote's answer after "Diagnostic
+/// information for administrators:" (`Remote Server returned '550 5.1.1 ...'`).
+fn text_report(text: &str) -> Option<Vec<Draft>> {
+    let body = common::after_mark(
+        text,
+        &[
+            "delivery has failed to these recipients or groups:",
+            "rejected your message to the following e",
+        ],
+    )?;
+    let body = body
+        .split("Original message headers:")
+        .next()
+        .unwrap_or(body);
+    let (intro, admin) = body
+        .split_once("Diagnostic information for administrators:")
+        .unwrap_or((body, ""));
+    let mut out: Vec<Draft> = intro
+        .lines()
+        .filter_map(|l| {
+            let (_, rest) = l.trim().split_once("<mailto:")?;
+            common::address_in(rest)
+        })
+        .map(|a| Draft::new(Some(a), None))
+        .collect();
+    for d in &mut out {
+        let rcpt = d.recipient.clone().unwrap_or_default();
+        let mut after = false;
+        for line in admin.lines().map(str::trim) {
+            if line.eq_ignore_ascii_case(&rcpt) {
+                after = true;
+            } else if after && !line.is_empty() {
+                let reply = line
+                    .strip_prefix("Remote Server returned ")
+                    .map(|r| r.trim_matches(['\'', '"']))
+                    .unwrap_or(line);
+                d.diagnostic = Some(reply.to_string());
+                break;
+            }
+        }
+        if d.diagnostic.is_none() {
+            d.diagnostic = Some(common::squeeze_lines(admin, 3));
+        }
+    }
+    (!out.is_empty()).then_some(out)
 }
 
 #[cfg(test)]

@@ -11,8 +11,14 @@ pub(crate) static FAMILY: Family = Family {
 };
 
 const RULES: &[(&str, Reason)] = &[
-    ("the mail could not be delivered to the recipient because the domain is not reachable", Reason::HostUnknown),
-    ("requested action not taken: mailbox unavailable", Reason::UserUnknown),
+    (
+        "the mail could not be delivered to the recipient because the domain is not reachable",
+        Reason::HostUnknown,
+    ),
+    (
+        "requested action not taken: mailbox unavailable",
+        Reason::UserUnknown,
+    ),
     ("mismatches client ip", Reason::RequirePtr),
 ];
 

@@ -29,7 +29,11 @@ const CATEGORIES: &[(&str, Reason)] = &[
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let status = mail.part("message/delivery-status")?;
     let lower = status.text.to_ascii_lowercase();
-    if !lower.contains("x-powermta-") && !mail.headers_named("received").any(|r| r.contains("(PowerMTA(TM)")) {
+    if !lower.contains("x-powermta-")
+        && !mail
+            .headers_named("received")
+            .any(|r| r.contains("(PowerMTA(TM)"))
+    {
         return None;
     }
     let mut out = dsn::parse(mail)?;

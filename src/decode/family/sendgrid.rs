@@ -13,7 +13,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let status = mail.part("message/delivery-status")?;
     let ours = mail.header("x-sendgrid-queueid").is_some()
         || mail.header("x-sendgrid-sender").is_some()
-        || status.text.to_ascii_lowercase().contains("x-sendgrid-queueid:");
+        || status
+            .text
+            .to_ascii_lowercase()
+            .contains("x-sendgrid-queueid:");
     if !ours {
         return None;
     }

@@ -13,7 +13,9 @@ const RULES: &[(&str, Reason)] = &[("service currently unavailable", Reason::Sys
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let ours = mail.header("x-sef-processed").is_some()
-        || mail.headers_named("x-mailer").any(|v| v.contains("SurfControl E-mail Filter"));
+        || mail
+            .headers_named("x-mailer")
+            .any(|v| v.contains("SurfControl E-mail Filter"));
     if !ours {
         return None;
     }

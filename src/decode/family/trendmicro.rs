@@ -20,7 +20,11 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     for line in body.lines() {
         let t = line.trim();
         if let Some(rest) = t.strip_prefix("Sent <<< ") {
-            let cmd = rest.split([' ', ':']).next().unwrap_or("").to_ascii_uppercase();
+            let cmd = rest
+                .split([' ', ':'])
+                .next()
+                .unwrap_or("")
+                .to_ascii_uppercase();
             if cmd == "RCPT" {
                 if let Some(a) = common::address_in(rest) {
                     let mut d = Draft::new(Some(a), Some(String::new()));
@@ -36,7 +40,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             if let Some(a) = common::address_in(rest) {
                 // InterScan's own wording when the recipient's server refused the address
                 let d = Draft::new(Some(a), Some(t.to_string()));
-                out.push(d.decided(Reason::UserUnknown, "trendmicro \"unable to deliver message to\""));
+                out.push(d.decided(
+                    Reason::UserUnknown,
+                    "trendmicro \"unable to deliver message to\"",
+                ));
             }
         }
     }
@@ -52,7 +59,10 @@ mod tests {
         let raw = b"From: \"InterScan MSS\" <postmaster@example.co.jp>\nSubject: failed\n\n...\nSent <<< RCPT TO:<nobody@example.co.jp>\nReceived >>> 550 5.1.1 <nobody@example.co.jp>... user unknown\n...\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.co.jp"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.co.jp")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
         assert_eq!(r.bounces[0].status.as_deref(), Some("5.1.1"));
     }

@@ -19,7 +19,10 @@ const RULES: &[(&str, Reason)] = &[
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    if !mail.subject.to_ascii_lowercase().starts_with("returned mail:")
+    if !mail
+        .subject
+        .to_ascii_lowercase()
+        .starts_with("returned mail:")
         || crate::decode::dsn::parse(mail).is_some()
     {
         return None;
@@ -75,7 +78,10 @@ mod tests {
         let raw = b"From: Mail Delivery Subsystem <MAILER-DAEMON@example.com>\nSubject: Returned mail: User unknown\n\n   ----- Transcript of session follows -----\nWhile talking to mx.example.org:\n>>> RCPT To:<nobody@example.org>\n<<< 550 <nobody@example.org>... User unknown\n550 <nobody@example.org>... User unknown\n554 <x@example.net>... 550 Host unknown (Authoritative answer from name server)\n\n   ----- Unsent message follows -----\nSubject: hi\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 2);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.org"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.org")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
         assert_eq!(r.bounces[1].reason, Reason::HostUnknown);
     }

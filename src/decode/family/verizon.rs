@@ -11,7 +11,10 @@ pub(crate) static FAMILY: Family = Family {
 
 const RULES: &[(&str, Reason)] = &[
     ("no valid recipients for this mm", Reason::UserUnknown),
-    ("message could not be delivered to mobile", Reason::UserUnknown),
+    (
+        "message could not be delivered to mobile",
+        Reason::UserUnknown,
+    ),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
@@ -41,7 +44,10 @@ mod tests {
         let raw = b"From: MMSC NDR Administrator <sysadmin@m01.vzwpix.com>\nSubject: Undeliverable Message\n\nMessage could not be delivered to mobile.\nError: No valid recipients for this MM\n\n\nOriginal Message:\nFrom: a <a@example.jp>\nTo: 5550000000@vzwpix.com\nSubject: hi\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("5550000000@vzwpix.com"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("5550000000@vzwpix.com")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
     }
 }

@@ -5,18 +5,21 @@
 use super::{common, Family};
 use crate::decode::{Draft, Mail, Reason};
 
-pub(crate) static FAMILY: Family = Family {
-    name: "x2",
-    parse,
-};
+pub(crate) static FAMILY: Family = Family { name: "x2", parse };
 
 const MARK: &str = "unable to deliver message to the following address(es).";
 
 /// Its own wording.
 const RULES: &[(&str, Reason)] = &[
-    ("this account has been disabled or discontinued", Reason::Suspend),
+    (
+        "this account has been disabled or discontinued",
+        Reason::Suspend,
+    ),
     ("this account is over quota", Reason::MailboxFull),
-    ("this message has been in the queue too long", Reason::Expired),
+    (
+        "this message has been in the queue too long",
+        Reason::Expired,
+    ),
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
@@ -25,7 +28,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         return None;
     }
     let body = common::after_mark(&mail.text, &[MARK])?;
-    let body = body.split("--- Original message follows.").next().unwrap_or(body);
+    let body = body
+        .split("--- Original message follows.")
+        .next()
+        .unwrap_or(body);
     let mut out = common::address_blocks(body);
     common::apply_rules(&mut out, RULES, "x2");
     Some(out)

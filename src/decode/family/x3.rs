@@ -7,10 +7,7 @@
 use super::{common, Family};
 use crate::decode::{dsn, status, Draft, Mail};
 
-pub(crate) static FAMILY: Family = Family {
-    name: "x3",
-    parse,
-};
+pub(crate) static FAMILY: Family = Family { name: "x3", parse };
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     if !mail.from().starts_with("Mail Delivery System")
@@ -39,7 +36,10 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let detail = details_lines.next().unwrap_or("");
     let (command, diag) = match detail.strip_prefix("SMTP:") {
         Some(rest) => {
-            let cmd: String = rest.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            let cmd: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect();
             let text = rest.split_once(": ").map(|(_, t)| t).unwrap_or(rest);
             (Some(cmd.to_ascii_uppercase()), text.to_string())
         }
@@ -66,7 +66,10 @@ mod tests {
         let raw = b"From: Mail Delivery System <Mail.Delivery.System@mx.example.com>\nSubject: Delivery status notification\n\nDelivery to the following recipients failed permanently:\n\n   * nobody@example.com\n\n=====\n                 Technical details:\n\nSMTP:RCPT host 192.0.2.8: 553 5.3.0 <nobody@example.com>... No such user here\n";
         let r = decode(raw);
         assert_eq!(r.bounces.len(), 1);
-        assert_eq!(r.bounces[0].recipient.as_deref(), Some("nobody@example.com"));
+        assert_eq!(
+            r.bounces[0].recipient.as_deref(),
+            Some("nobody@example.com")
+        );
         assert_eq!(r.bounces[0].reason, Reason::UserUnknown);
         assert_eq!(r.bounces[0].smtp_command.as_deref(), Some("RCPT"));
     }

@@ -89,7 +89,9 @@ fn command_is(f: &Facts, names: &[&str]) -> bool {
 /// Pass one's test for one reason.
 fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     match r {
-        Reason::MesgTooBig => named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r)),
+        Reason::MesgTooBig => {
+            named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r))
+        }
         Reason::UserUnknown => {
             if named == Some(Reason::UserUnknown) {
                 // x.1.1 and friends, unless the text says it was something else.
@@ -111,9 +113,7 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         Reason::Filtered => {
             if named == Some(Reason::Suspend) {
                 false
-            } else if named == Some(Reason::Filtered) {
-                hits.has(Reason::UserUnknown) || hits.has(r)
-            } else if !command_is(f, &["RCPT", "MAIL"]) {
+            } else if named == Some(Reason::Filtered) || !command_is(f, &["RCPT", "MAIL"]) {
                 hits.has(r) || hits.has(Reason::UserUnknown)
             } else {
                 false
@@ -162,7 +162,8 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         return (n, format!("status {}", f.status.unwrap_or("")));
     }
     if hits.has(Reason::SyntaxError)
-        || f.replycode.is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
+        || f.replycode
+            .is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
     {
         return (Reason::SyntaxError, "syntax error reply".into());
     }
