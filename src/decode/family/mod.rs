@@ -3,14 +3,18 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 mod activehunter;
+mod amavis;
 mod amazonses;
 mod amazonworkmail;
 mod barracuda;
+mod bigfoot;
 mod biglobe;
 pub(crate) mod common;
+mod courier;
 mod domino;
 mod einsundeins;
 mod exchange2003;
+mod exchange2007;
 mod ezweb;
 mod fml;
 mod gmail;
@@ -20,6 +24,7 @@ mod imailserver;
 mod kddi;
 mod mailfoundry;
 mod mailmarshal;
+mod mcafee;
 mod mfilter;
 mod mxlogic;
 mod notes;
@@ -39,6 +44,7 @@ mod x3;
 mod x4;
 mod x5;
 mod x6;
+mod yandex;
 
 use super::{Draft, Mail};
 
@@ -60,6 +66,12 @@ static BEFORE_DSN: &[&Family] = &[
     &powermta::FAMILY,
     &sendgrid::FAMILY,
     &x3::FAMILY,
+    &exchange2007::FAMILY,
+    &mcafee::FAMILY,
+    &courier::FAMILY,
+    &yandex::FAMILY,
+    &bigfoot::FAMILY,
+    &amavis::FAMILY,
 ];
 
 /// Families for messages without a usable delivery-status part.

@@ -152,7 +152,7 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
 /// A report without a delivery-status part: `address<mailto:address>` lines under "Delivery
 /// has failed to these recipients or groups:", the remote's answer after "Diagnostic
 /// information for administrators:" (`Remote Server returned '550 5.1.1 ...'`).
-fn text_report(text: &str) -> Option<Vec<Draft>> {
+pub(crate) fn text_report(text: &str) -> Option<Vec<Draft>> {
     let body = common::after_mark(
         text,
         &[

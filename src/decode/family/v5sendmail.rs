@@ -60,13 +60,14 @@ fn parse(mail: &Mail) -> Option<Vec<Draft>> {
 /// `554 <a@example.org>... 550 Host unknown` → (address, text after the dots).
 fn recipient_line(t: &str) -> Option<(String, String)> {
     let code = t.get(..4)?;
-    if !(code.ends_with(' ') && code[..3].chars().all(|c| c.is_ascii_digit())) {
+    let digits = code.get(..3)?;
+    if !(code.ends_with(' ') && digits.chars().all(|c| c.is_ascii_digit())) {
         return None;
     }
     let rest = t.get(4..)?.strip_prefix('<')?;
     let (addr, text) = rest.split_once(">...")?;
     let addr = address::clean(addr).filter(|a| a.contains('@'))?;
-    Some((addr, format!("{} {}", &code[..3], text.trim())))
+    Some((addr, format!("{digits} {}", text.trim())))
 }
 
 #[cfg(test)]
