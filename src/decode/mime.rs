@@ -55,6 +55,9 @@ pub(crate) struct Mail {
     pub parts: Vec<Part>,
     /// Headers of the returned message (`message/rfc822` or `text/rfc822-headers`).
     pub original: Vec<(String, String)>,
+    /// The delivery-status part inside the returned message, when that message is itself a
+    /// delivery report (a bounce forwarded inside another notice).
+    pub original_status: String,
     /// All text parts (and the delivery-status part) joined, the view family parsers scan.
     pub text: String,
 }
@@ -215,6 +218,22 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                     mail.parts.push(Part { ctype, text });
                 } else if mail.original.is_empty() && depth == 0 {
                     mail.original = header_list(inner);
+                    for p in inner.parts.iter() {
+                        if !ctype_of(p).contains("delivery-status") {
+                            continue;
+                        }
+                        match &p.body {
+                            PartType::Text(t) => mail.original_status.push_str(t),
+                            PartType::Message(m) => {
+                                mail.original_status
+                                    .push_str(&String::from_utf8_lossy(m.raw_message()));
+                            }
+                            PartType::Binary(b) | PartType::InlineBinary(b) => {
+                                mail.original_status.push_str(&String::from_utf8_lossy(b));
+                            }
+                            PartType::Html(_) | PartType::Multipart(_) => {}
+                        }
+                    }
                 } else if depth < 3 {
                     collect(inner, mail, depth + 1);
                 }

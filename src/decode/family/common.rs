@@ -1,7 +1,8 @@
 //! Helpers the family modules share: cutting off the returned message, finding the
 //! paragraph about a recipient, splitting "<address>: text" blocks.
 
-use crate::decode::{address, Draft};
+use crate::decode::reason::{reason_for_status, Reason};
+use crate::decode::{address, status, Draft, Mail};
 
 /// Lines that start the returned copy of the message in text-only bounces.
 const ORIGINAL_MARKS: &[&str] = &[
@@ -167,6 +168,96 @@ fn block_head(t: &str) -> Option<String> {
         return address::clean(addr);
     }
     None
+}
+
+/// Sets the reason of each draft that has none from a family's own (phrase, reason) table,
+/// matched case-insensitively on the diagnostic; `family` names the rule in the evidence.
+pub(crate) fn apply_rules(drafts: &mut [Draft], rules: &[(&str, Reason)], family: &str) {
+    for d in drafts.iter_mut() {
+        if d.reason.is_some() {
+            continue;
+        }
+        let diag = d.diagnostic.as_deref().unwrap_or("").to_ascii_lowercase();
+        if let Some((phrase, reason)) = rules.iter().find(|(p, _)| diag.contains(p)) {
+            d.reason = Some(*reason);
+            d.rule = Some(format!("{family} \"{phrase}\""));
+        }
+    }
+}
+
+/// The reason a specific status code in the text names (`5.2.2` → mailboxfull); `None` for
+/// vague codes (`x.0.0`, detail 0) and codes the table does not know.
+pub(crate) fn specific_status_reason(text: &str) -> Option<(String, Reason)> {
+    let code = status::find_status(text)?;
+    if code.ends_with(".0") {
+        return None;
+    }
+    reason_for_status(&code).map(|r| (code, r))
+}
+
+/// The records of the message's delivery-status part with a family's own rules applied;
+/// `None` when there is no such part.
+pub(crate) fn dsn_with_rules(
+    mail: &Mail,
+    rules: &[(&str, Reason)],
+    family: &str,
+) -> Option<Vec<Draft>> {
+    let mut drafts = crate::decode::dsn::parse(mail)?;
+    apply_rules(&mut drafts, rules, family);
+    Some(drafts)
+}
+
+/// The status code of the last reply quoted in angle brackets at the end of a diagnostic,
+/// as Amazon writes it: `554 4.4.7 Message expired: unable to deliver in 840 minutes.<421
+/// 4.4.2 Connection timed out>` gives `4.4.2`, the code of the remote's last answer.
+pub(crate) fn last_quoted_status(diag: &str) -> Option<String> {
+    let open = diag.rfind('<')?;
+    let inner = diag.get(open + 1..)?.trim_end().strip_suffix('>')?;
+    if inner.contains('@') {
+        return None;
+    }
+    status::find_status(inner)
+}
+
+/// Whether any top-level header of that name contains the (lower-case) needle.
+pub(crate) fn header_has(mail: &Mail, name: &str, needle: &str) -> bool {
+    mail.headers_named(name)
+        .any(|v| v.to_ascii_lowercase().contains(needle))
+}
+
+/// Whether any header of the message (name, lower case) starts with the prefix.
+pub(crate) fn has_header_prefix(mail: &Mail, prefix: &str) -> bool {
+    mail.headers.iter().any(|(n, _)| n.starts_with(prefix))
+}
+
+/// Builds one draft per address from lines of the text: `pick` returns the address a line
+/// names (when it starts a record); the other non-empty lines until the next address line
+/// are joined as the diagnostic.
+pub(crate) fn line_records(text: &str, pick: impl Fn(&str) -> Option<String>) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    for line in text.lines() {
+        if let Some(a) = pick(line) {
+            out.push(Draft::new(Some(a), Some(String::new())));
+            continue;
+        }
+        let t = line.trim();
+        if t.is_empty() {
+            continue;
+        }
+        if let Some(d) = out.last_mut() {
+            let diag = d.diagnostic.get_or_insert_with(String::new);
+            if !diag.is_empty() {
+                diag.push(' ');
+            }
+            diag.push_str(t);
+        }
+    }
+    out
+}
+
+/// The first address in a line, cleaned.
+pub(crate) fn address_in(line: &str) -> Option<String> {
+    address::all_in(line).into_iter().next()
 }
 
 #[cfg(test)]

@@ -2,14 +2,55 @@
 //! family. Each module exports a `FAMILY` with a `parse` that returns `None` when the
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
+mod activehunter;
+mod amavis;
+mod amazonses;
+mod amazonworkmail;
+mod barracuda;
+mod bigfoot;
+mod biglobe;
 pub(crate) mod common;
+mod courier;
+mod domino;
 mod dragonfly;
+mod einsundeins;
+mod exchange2003;
+mod exchange2007;
 mod exim;
+mod ezweb;
+mod fml;
+mod gmail;
 mod gmx;
+mod googlegroups;
+mod googleworkspace;
+mod imailserver;
+mod kddi;
+mod mailfoundry;
+mod mailmarshal;
+mod mcafee;
 mod messagingserver;
+mod mfilter;
+mod mxlogic;
+mod notes;
+mod office365;
 mod opensmtpd;
+mod outlook;
+mod powermta;
 mod qmail;
+mod receivingses;
+mod sendgrid;
+mod surfcontrol;
+mod trendmicro;
+mod v5sendmail;
+mod verizon;
+mod x1;
+mod x2;
+mod x3;
+mod x4;
+mod x5;
+mod x6;
 mod yahoo;
+mod yandex;
 mod zoho;
 
 use super::{Draft, Mail};
@@ -27,6 +68,21 @@ static BEFORE_DSN: &[&Family] = &[
     &exim::FAMILY,
     &opensmtpd::FAMILY,
     &messagingserver::FAMILY,
+    &office365::FAMILY,
+    &outlook::FAMILY,
+    &receivingses::FAMILY,
+    &amazonses::FAMILY,
+    &barracuda::FAMILY,
+    &surfcontrol::FAMILY,
+    &powermta::FAMILY,
+    &sendgrid::FAMILY,
+    &x3::FAMILY,
+    &exchange2007::FAMILY,
+    &mcafee::FAMILY,
+    &courier::FAMILY,
+    &yandex::FAMILY,
+    &bigfoot::FAMILY,
+    &amavis::FAMILY,
 ];
 
 /// Families for messages without a usable delivery-status part.
@@ -36,6 +92,32 @@ static AFTER_DSN: &[&Family] = &[
     &yahoo::FAMILY,
     &gmx::FAMILY,
     &zoho::FAMILY,
+    &googlegroups::FAMILY,
+    &googleworkspace::FAMILY,
+    &gmail::FAMILY,
+    &amazonworkmail::FAMILY,
+    &exchange2003::FAMILY,
+    &mfilter::FAMILY,
+    &activehunter::FAMILY,
+    &kddi::FAMILY,
+    &ezweb::FAMILY,
+    &biglobe::FAMILY,
+    &domino::FAMILY,
+    &einsundeins::FAMILY,
+    &fml::FAMILY,
+    &x2::FAMILY,
+    &x5::FAMILY,
+    &mailmarshal::FAMILY,
+    &verizon::FAMILY,
+    &trendmicro::FAMILY,
+    &imailserver::FAMILY,
+    &mailfoundry::FAMILY,
+    &mxlogic::FAMILY,
+    &notes::FAMILY,
+    &x1::FAMILY,
+    &x4::FAMILY,
+    &x6::FAMILY,
+    &v5sendmail::FAMILY,
 ];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
