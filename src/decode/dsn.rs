@@ -15,8 +15,13 @@ pub(crate) struct PerMessage {
 pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let part = mail.parts.iter().find(|p| {
         p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status"
-    })?;
-    let drafts = parse_fields(&part.text);
+    });
+    let drafts = match part {
+        Some(p) => parse_fields(&p.text),
+        // A report whose MIME structure was lost (no Content-Type, no boundaries, or
+        // forwarded inline as text) still has its delivery-status fields in the text.
+        None => parse_fields(embedded_fields(&mail.text)?),
+    };
     if drafts.is_empty() {
         None
     } else {
@@ -102,6 +107,77 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
         }
     }
     out
+}
+
+/// Field names of RFC 3464 per-message and per-recipient blocks (and common extensions).
+const DSN_FIELDS: &[&str] = &[
+    "reporting-mta",
+    "received-from-mta",
+    "arrival-date",
+    "original-envelope-id",
+    "dsn-gateway",
+    "final-recipient",
+    "original-recipient",
+    "action",
+    "status",
+    "remote-mta",
+    "diagnostic-code",
+    "last-attempt-date",
+    "will-retry-until",
+    "final-log-id",
+];
+
+fn is_dsn_field(line: &str) -> bool {
+    let Some((name, _)) = line.split_once(':') else {
+        return false;
+    };
+    let name = name.trim().to_ascii_lowercase();
+    DSN_FIELDS.contains(&name.as_str()) || (name.starts_with("x-") && !name.contains(' '))
+}
+
+/// The delivery-status fields written inside a text part: from the first `Reporting-MTA`
+/// or recipient field to a MIME boundary line or a block that holds no DSN field. `None`
+/// unless the block names a recipient and an action or status.
+pub(crate) fn embedded_fields(text: &str) -> Option<&str> {
+    let mut start = None;
+    let mut end = text.len();
+    let mut offset = 0usize;
+    let mut after_blank = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        let lower = t.to_ascii_lowercase();
+        match start {
+            None => {
+                if lower.starts_with("reporting-mta:")
+                    || lower.starts_with("final-recipient:")
+                    || lower.starts_with("original-recipient:")
+                {
+                    start = Some(offset);
+                }
+            }
+            Some(_) => {
+                if t.starts_with("--") {
+                    end = offset;
+                    break;
+                }
+                if t.trim().is_empty() {
+                    after_blank = true;
+                } else {
+                    if after_blank && !is_dsn_field(t) {
+                        end = offset;
+                        break;
+                    }
+                    after_blank = false;
+                }
+            }
+        }
+        offset += line.len();
+    }
+    let block = text.get(start?..end)?;
+    let lower = block.to_ascii_lowercase();
+    let has_recipient = lower.contains("final-recipient:") || lower.contains("original-recipient:");
+    let has_outcome = lower.contains("\naction:") || lower.contains("\nstatus:");
+    (has_recipient && has_outcome).then_some(block)
 }
 
 fn apply(d: &mut Draft, name: &str, value: &str) {
