@@ -24,6 +24,8 @@ pub(crate) struct Draft {
     pub queue_ids: Vec<String>,
     pub envelope_id: Option<String>,
     pub original_recipient: Option<String>,
+    /// The recipient came from a source-routed address (`@relay:user@host`).
+    pub routed: bool,
 }
 
 impl Draft {

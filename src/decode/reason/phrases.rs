@@ -434,6 +434,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "because of the network you",
             "part of their network is on our block list",
             "esmtp not accepting messages",
+            "connection refused by",
         ],
     ),
     (
@@ -626,6 +627,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         &[
             "protocol violation",
             "content presents a potential security issue",
+            "blocked because its content presents a potential",
             "policy violation",
             "policy rejection",
             "violates our policy",
