@@ -157,10 +157,19 @@ fn decide(
     {
         return (Reason::Delivered, "action/status says delivered".into());
     }
-    if let Some((r, rule)) = rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code) {
+    let command = d.command.clone().or_else(|| command_in(diag)).or_else(|| command_in(&mail.text));
+    let provider = rhost::Facts {
+        remote_mta: d.remote_mta.as_deref(),
+        reporting_mta: d.reporting_mta.as_deref(),
+        recipient: d.recipient.as_deref(),
+        diag,
+        status: code,
+        replycode,
+        command: command.as_deref(),
+    };
+    if let Some((r, rule)) = rhost::reason(&provider) {
         return (r, rule);
     }
-    let command = d.command.clone().or_else(|| command_in(diag)).or_else(|| command_in(&mail.text));
     let facts = reason::Facts {
         diag,
         status: code,

@@ -348,12 +348,12 @@ fn apply(d: &mut Draft, name: &str, value: &str) {
     }
 }
 
-/// `dns; mx.example.jp` → `mx.example.jp`.
+/// `dns; mx.example.jp` → `mx.example.jp`; a comment after the name and a trailing dot go
+/// (`dns; mx.example.jp. (192.0.2.1, the server for ...)`).
 fn mta_name(v: &str) -> String {
-    match v.split_once(';') {
-        Some((_, name)) => name.trim().to_string(),
-        None => v.trim().to_string(),
-    }
+    let name = v.split_once(';').map_or(v, |(_, name)| name).trim();
+    let name = name.split_whitespace().next().unwrap_or("");
+    name.trim_matches(|c| c == '[' || c == ']').trim_end_matches('.').to_string()
 }
 
 #[cfg(test)]
