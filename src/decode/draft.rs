@@ -75,12 +75,13 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .or_else(|| comment.filter(|c| !c.is_empty()));
     let diag = diagnostic.as_deref().unwrap_or("");
 
-    // Status: the field, unless it is vague and the text has a sharper one of the same class.
+    // Status: the field, unless the remote server's own reply in the diagnostic gives another
+    // code of the same class (the reporting MTA's field is its summary, e.g. 4.4.7 "expired").
     let mut code = d.status.as_deref().and_then(status::normalize);
     if let Some(found) = status::find_status(diag) {
         match &code {
             None => code = Some(found),
-            Some(c) if status::is_vague(c) && status::class(c) == status::class(&found) => {
+            Some(c) if status::class(c) == status::class(&found) && c != &found => {
                 code = Some(found)
             }
             _ => {}
@@ -102,9 +103,16 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         None => None,
     });
 
+    let command = d
+        .command
+        .as_deref()
+        .and_then(command_in)
+        .or_else(|| d.command.clone())
+        .or_else(|| command_in(diag))
+        .or_else(|| command_in(&mail.text));
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
-        None => decide(&d, action, code.as_deref(), replycode.as_deref(), diag, mail),
+        None => decide(&d, &command, action, code.as_deref(), replycode.as_deref(), diag),
     };
     let permanent = matches!(
         code.as_deref().and_then(status::class).or(replycode.as_deref().and_then(status::class)),
@@ -132,7 +140,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         diagnostic_code: diagnostic,
         remote_mta: d.remote_mta.clone(),
         reporting_mta: d.reporting_mta.clone(),
-        smtp_command: d.command.clone(),
+        smtp_command: command,
         keys,
         evidence: Evidence {
             module: module.to_string(),
@@ -144,11 +152,11 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
 /// The reason for a record whose module did not decide one.
 fn decide(
     d: &Draft,
+    command: &Option<String>,
     action: Option<Action>,
     code: Option<&str>,
     replycode: Option<&str>,
     diag: &str,
-    mail: &Mail,
 ) -> (Reason, String) {
     if matches!(
         action,
@@ -157,7 +165,6 @@ fn decide(
     {
         return (Reason::Delivered, "action/status says delivered".into());
     }
-    let command = d.command.clone().or_else(|| command_in(diag)).or_else(|| command_in(&mail.text));
     let provider = rhost::Facts {
         remote_mta: d.remote_mta.as_deref(),
         reporting_mta: d.reporting_mta.as_deref(),
@@ -183,6 +190,9 @@ fn decide(
 
 /// The SMTP command a diagnostic or transcript says the failure answered.
 pub(crate) fn command_in(text: &str) -> Option<String> {
+    if let Some(c) = transcript_command(text) {
+        return Some(c);
+    }
     let lower = text.to_ascii_lowercase();
     let marks: &[(&str, &str)] = &[
         ("in reply to rcpt to", "RCPT"),
@@ -211,4 +221,53 @@ pub(crate) fn command_in(text: &str) -> Option<String> {
         .filter_map(|(m, c)| lower.find(m).map(|i| (i, *c)))
         .min()
         .map(|(_, c)| c.to_string())
+}
+
+/// In a session transcript (Sendmail's `>>> RCPT To:<...>` / `<<< 550 ...`), the last
+/// command sent before the first 4xx/5xx reply; `CONN` when the server refused before any
+/// command.
+fn transcript_command(text: &str) -> Option<String> {
+    if !text.contains("<<< ") {
+        return None;
+    }
+    let mut last: Option<&str> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(cmd) = t.strip_prefix(">>> ") {
+            last = Some(cmd);
+        } else if let Some(reply) = t.strip_prefix("<<< ") {
+            if !matches!(reply.as_bytes().first(), Some(b'4' | b'5')) {
+                continue;
+            }
+            let Some(cmd) = last else {
+                return Some("CONN".into());
+            };
+            let word: String = cmd
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            return match word.as_str() {
+                "RCPT" | "MAIL" | "DATA" | "HELO" | "EHLO" | "STARTTLS" | "AUTH" | "QUIT" | "RSET" => {
+                    Some(word)
+                }
+                // the end of the message text (`.`) was answered: end of data
+                _ if cmd.starts_with('.') => Some("DATA".into()),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_from_a_sendmail_transcript() {
+        let t = "... while talking to mx.example.org.:\n>>> MAIL From:<a@example.jp>\n<<< 250 ok\n>>> RCPT To:<b@example.org>\n<<< 550 5.1.1 unknown\n";
+        assert_eq!(command_in(t).as_deref(), Some("RCPT"));
+        assert_eq!(command_in("host said: 550 x (in reply to end of DATA command)").as_deref(), Some("DATA"));
+    }
 }

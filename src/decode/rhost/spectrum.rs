@@ -7,7 +7,7 @@ pub(crate) static PROVIDER: Provider = Provider {
     name: "spectrum",
     hosts: &["charter.net"],
     codes: Some(Codes {
-        pattern: r"AUP#[A-Za-z]*([0-9]{4})",
+        pattern: r"AUP#[A-Za-z\-]*([0-9]{4})",
         table: &[
             ("1000", Reason::Blocked),
             ("1010", Reason::Rejected),
