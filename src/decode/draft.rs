@@ -112,7 +112,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .or_else(|| command_in(&mail.text));
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
-        None => decide(&d, &command, action, code.as_deref(), replycode.as_deref(), diag),
+        None => decide(&d, &command, action, code.as_deref(), replycode.as_deref(), diag, mail),
     };
     let permanent = matches!(
         code.as_deref().and_then(status::class).or(replycode.as_deref().and_then(status::class)),
@@ -157,6 +157,7 @@ fn decide(
     code: Option<&str>,
     replycode: Option<&str>,
     diag: &str,
+    mail: &Mail,
 ) -> (Reason, String) {
     if matches!(
         action,
@@ -170,6 +171,7 @@ fn decide(
         reporting_mta: d.reporting_mta.as_deref(),
         recipient: d.recipient.as_deref(),
         diag,
+        text: &mail.text,
         status: code,
         replycode,
         command: command.as_deref(),

@@ -120,8 +120,10 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
             } else if command_is(f, &["RCPT"]) {
                 hits.has(r)
             } else {
-                // After DATA a "user unknown" is a content filter's verdict (below).
-                named.is_none() && f.command.is_none() && hits.has(r)
+                // Without a status code naming it, "user unknown" is an address-level
+                // verdict only in reply to RCPT; elsewhere (after DATA, or when the command
+                // is unknown) it is a filter's verdict (below).
+                false
             }
         }
         Reason::Filtered => {
@@ -167,7 +169,11 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
     let smtp = f.diagnostic_type != Some("x-unix");
     for r in FIRST.iter().filter(|_| smtp) {
         if claims(*r, f, named, hits) {
-            let rule = match hits.phrase(*r) {
+            // A filter's verdict is often worded as "user unknown" (see `claims`).
+            let phrase = hits.phrase(*r).or_else(|| {
+                (*r == Reason::Filtered).then(|| hits.phrase(Reason::UserUnknown)).flatten()
+            });
+            let rule = match phrase {
                 Some(p) => format!("phrase \"{p}\""),
                 None if named == Some(*r) => format!("status {}", f.status.unwrap_or("")),
                 None => format!("command {}", f.command.unwrap_or("")),

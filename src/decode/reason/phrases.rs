@@ -55,7 +55,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::AuthFailure,
         &[
-            "spf record",
+            "bad spf record",
+            "has an spf record",
             "per it's spf",
             "dmarc policy",
             "dmarc validation",

@@ -100,6 +100,7 @@ pub(crate) static PROVIDER: Provider = Provider {
         ("5.1.10", "recipient not found", Reason::UserUnknown),
         ("5.4.1", "recipient address rejected: access denied", Reason::UserUnknown),
         ("5.5.0", "requested action not taken: mailbox unavailable", Reason::UserUnknown),
+        ("5.1.351", "returned unknown recipient or mailbox unavailable", Reason::UserUnknown),
         ("", "recipient address rejected: access denied", Reason::UserUnknown),
     ],
 };

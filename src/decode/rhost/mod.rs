@@ -14,6 +14,7 @@ mod franceptt;
 mod godaddy;
 mod gsuite;
 mod kddi;
+mod messagelabs;
 mod microsoft;
 mod mimecast;
 mod nttdocomo;
@@ -55,6 +56,7 @@ static PROVIDERS: &[&Provider] = &[
     &godaddy::PROVIDER,
     &gsuite::PROVIDER,
     &kddi::PROVIDER,
+    &messagelabs::PROVIDER,
     &microsoft::PROVIDER,
     &mimecast::PROVIDER,
     &nttdocomo::PROVIDER,
@@ -81,6 +83,8 @@ pub(crate) struct Facts<'a> {
     pub reporting_mta: Option<&'a str>,
     pub recipient: Option<&'a str>,
     pub diag: &'a str,
+    /// The human-readable text of the report (its text parts), read after the diagnostic.
+    pub text: &'a str,
     pub status: Option<&'a str>,
     pub replycode: Option<&'a str>,
     pub command: Option<&'a str>,
@@ -166,11 +170,18 @@ pub(crate) fn reason(f: &Facts) -> Option<(Reason, String)> {
             }
         }
     }
-    let lower = f.diag.to_ascii_lowercase();
-    for (conds, phrase, r) in p.rules {
-        if conds.split_whitespace().all(|c| condition_holds(c, f)) && lower.contains(phrase) {
-            let what = if phrase.is_empty() { conds } else { phrase };
-            return Some((*r, format!("{} rule \"{what}\"", p.name)));
+    // The provider's wording in the diagnostic, else in the report's own text (some
+    // providers explain the failure there and quote only a terse reply).
+    for text in [f.diag, f.text] {
+        let lower = text.to_ascii_lowercase();
+        for (conds, phrase, r) in p.rules {
+            if phrase.is_empty() && text != f.diag {
+                continue;
+            }
+            if conds.split_whitespace().all(|c| condition_holds(c, f)) && lower.contains(phrase) {
+                let what = if phrase.is_empty() { conds } else { phrase };
+                return Some((*r, format!("{} rule \"{what}\"", p.name)));
+            }
         }
     }
     None
