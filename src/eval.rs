@@ -119,7 +119,10 @@ impl From<&Bounce> for GotBounce {
             reason: b.reason.to_string(),
             hard: b.hard,
             evidence: format!("{}: {}", b.evidence.module, b.evidence.rule),
-            diagnostic: b.diagnostic_code.as_ref().map(|d| d.chars().take(200).collect()),
+            diagnostic: b
+                .diagnostic_code
+                .as_ref()
+                .map(|d| d.chars().take(200).collect()),
         }
     }
 }
@@ -199,7 +202,10 @@ fn same_status(e: &Option<String>, g: &Option<String>) -> bool {
     match (e, g) {
         (Some(e), Some(g)) => {
             // Sisimai invents x.0.9xx codes when the message has none: class only.
-            let invented = e.split('.').nth(2).is_some_and(|d| d.len() == 3 && d.starts_with('9'));
+            let invented = e
+                .split('.')
+                .nth(2)
+                .is_some_and(|d| d.len() == 3 && d.starts_with('9'));
             if invented {
                 e.chars().next() == g.chars().next()
             } else {

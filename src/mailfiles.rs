@@ -30,9 +30,11 @@ pub enum ReadError {
 fn is_side_file(p: &Path) -> bool {
     let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
     name.starts_with('.')
-        || [".json", ".jsonl", ".md", ".toml", ".csv", ".rs", ".py", ".sh"]
-            .iter()
-            .any(|ext| name.ends_with(ext))
+        || [
+            ".json", ".jsonl", ".md", ".toml", ".csv", ".rs", ".py", ".sh",
+        ]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// Expands the given paths into a list of files to read (directories walked in name
@@ -124,7 +126,10 @@ fn is_mbox(bytes: &[u8]) -> bool {
     bytes.starts_with(b"From ") && {
         // "From " followed by a header line: a mailbox, not a message beginning with
         // an odd first line.
-        let first_line_end = bytes.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+        let first_line_end = bytes
+            .iter()
+            .position(|&b| b == b'\n')
+            .unwrap_or(bytes.len());
         bytes
             .get(first_line_end + 1..)
             .is_some_and(|rest| rest.iter().take_while(|&&b| b != b'\n').any(|&b| b == b':'))

@@ -39,25 +39,28 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let report = eval::run(&args.dir)
-        .with_context(|| format!("evaluating {}", args.dir.display()))?;
+    let report =
+        eval::run(&args.dir).with_context(|| format!("evaluating {}", args.dir.display()))?;
     let t = &report.total;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({
-            "dir": args.dir.display().to_string(),
-            "total": t,
-            "percent": {
-                "detection": pct(t.detected, t.files),
-                "recipient": pct(t.recipient, t.records),
-                "reason": pct(t.reason, t.records),
-                "hard": pct(t.hard, t.records),
-                "status": pct(t.status, t.records),
-                "full": t.full_pct(),
-            },
-            "families": report.families,
-            "errors": report.errors,
-            "misses": if args.misses { serde_json::to_value(&report.misses)? } else { serde_json::Value::Null },
-        }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "dir": args.dir.display().to_string(),
+                "total": t,
+                "percent": {
+                    "detection": pct(t.detected, t.files),
+                    "recipient": pct(t.recipient, t.records),
+                    "reason": pct(t.reason, t.records),
+                    "hard": pct(t.hard, t.records),
+                    "status": pct(t.status, t.records),
+                    "full": t.full_pct(),
+                },
+                "families": report.families,
+                "errors": report.errors,
+                "misses": if args.misses { serde_json::to_value(&report.misses)? } else { serde_json::Value::Null },
+            }))?
+        );
     } else {
         if args.misses {
             for m in &report.misses {
@@ -73,7 +76,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let mut ok = report.errors.is_empty();
     if let Some(min) = args.min_full {
         if t.full_pct() + 1e-9 < min {
-            eprintln!("rebound: full match {:.2}% is below the floor {min:.2}%", t.full_pct());
+            eprintln!(
+                "rebound: full match {:.2}% is below the floor {min:.2}%",
+                t.full_pct()
+            );
             ok = false;
         }
     }
@@ -84,12 +90,19 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ok = false;
         }
     }
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) {
     println!("eval {}", args.dir.display());
-    println!("  files          {:>5}   (errors: {})", t.files, t.file_errors);
+    println!(
+        "  files          {:>5}   (errors: {})",
+        t.files, t.file_errors
+    );
     println!("  records        {:>5}", t.records);
     let line = |name: &str, n: usize, of: usize| {
         println!("  {name:<14} {:>5}/{:<5} {:>6.2}%", n, of, pct(n, of));

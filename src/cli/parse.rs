@@ -145,7 +145,10 @@ fn csv_row(file: &str, b: &Bounce) -> Vec<String> {
         b.diagnostic_code.clone().unwrap_or_default(),
         b.remote_mta.clone().unwrap_or_default(),
         b.reporting_mta.clone().unwrap_or_default(),
-        b.blocklist.as_ref().map(|l| l.list.clone()).unwrap_or_default(),
+        b.blocklist
+            .as_ref()
+            .map(|l| l.list.clone())
+            .unwrap_or_default(),
         b.keys.original_message_id.clone().unwrap_or_default(),
         format!("{}: {}", b.evidence.module, b.evidence.rule),
     ]

@@ -40,9 +40,7 @@ pub(crate) fn clean(s: &str) -> Option<String> {
     let s = if quoted_local {
         s.trim_matches(|c: char| c == '\'' || c.is_whitespace() || c == '<' || c == '>')
     } else {
-        s.trim_matches(|c: char| {
-            c == '"' || c == '\'' || c.is_whitespace() || c == '<' || c == '>'
-        })
+        s.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '<' || c == '>')
     }
     .trim_end_matches(['.', ',', ';', ':', ')']);
     if quoted_local {
@@ -96,20 +94,32 @@ mod tests {
 
     #[test]
     fn cleans_dsn_fields() {
-        assert_eq!(clean("rfc822; <kijitora@example.jp>").as_deref(), Some("kijitora@example.jp"));
-        assert_eq!(clean("RFC822;neko@example.org.").as_deref(), Some("neko@example.org"));
+        assert_eq!(
+            clean("rfc822; <kijitora@example.jp>").as_deref(),
+            Some("kijitora@example.jp")
+        );
+        assert_eq!(
+            clean("RFC822;neko@example.org.").as_deref(),
+            Some("neko@example.org")
+        );
         assert_eq!(clean("\"Neko\" <a@b.c>").as_deref(), Some("a@b.c"));
         assert_eq!(clean("   "), None);
         assert_eq!(
             clean("rfc822; \"neko..nyaan..\"@example.org").as_deref(),
             Some("\"neko..nyaan..\"@example.org")
         );
-        assert_eq!(clean("rfc822;@mx.example.net:neko@server").as_deref(), Some("neko@server"));
+        assert_eq!(
+            clean("rfc822;@mx.example.net:neko@server").as_deref(),
+            Some("neko@server")
+        );
     }
 
     #[test]
     fn finds_addresses_in_text() {
         let v = all_in("<a@example.jp>: host said 550 unknown user b@example.org. (a@example.jp)");
-        assert_eq!(v, vec!["a@example.jp".to_string(), "b@example.org".to_string()]);
+        assert_eq!(
+            v,
+            vec!["a@example.jp".to_string(), "b@example.org".to_string()]
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! A record as a decoder module found it, and the steps that turn it into a `Bounce`:
 //! status and reply code filled from the text, reason, hard/soft, blocklist and keys.
 
-use super::{address, blocklist, reason, rhost, status, Action, Bounce, Evidence, Keys, Mail, Reason};
+use super::{
+    address, blocklist, reason, rhost, status, Action, Bounce, Evidence, Keys, Mail, Reason,
+};
 
 /// What a decoder module found about one recipient, before the common steps.
 #[derive(Debug, Clone, Default)]
@@ -97,11 +99,13 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         }
     }
 
-    let action = d.action.or_else(|| match code.as_deref().and_then(status::class) {
-        Some('2') => Some(Action::Delivered),
-        Some(_) => Some(Action::Failed),
-        None => None,
-    });
+    let action = d
+        .action
+        .or_else(|| match code.as_deref().and_then(status::class) {
+            Some('2') => Some(Action::Delivered),
+            Some(_) => Some(Action::Failed),
+            None => None,
+        });
 
     let command = d
         .command
@@ -112,10 +116,20 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .or_else(|| command_in(&mail.text));
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
-        None => decide(&d, &command, action, code.as_deref(), replycode.as_deref(), diag, mail),
+        None => decide(
+            &d,
+            &command,
+            action,
+            code.as_deref(),
+            replycode.as_deref(),
+            diag,
+            mail,
+        ),
     };
     let permanent = matches!(
-        code.as_deref().and_then(status::class).or(replycode.as_deref().and_then(status::class)),
+        code.as_deref()
+            .and_then(status::class)
+            .or(replycode.as_deref().and_then(status::class)),
         Some('5')
     ) || (code.is_none() && replycode.is_none() && action == Some(Action::Failed));
     let hard = reason.is_hard(permanent);
@@ -250,9 +264,8 @@ fn transcript_command(text: &str) -> Option<String> {
                 .collect::<String>()
                 .to_ascii_uppercase();
             return match word.as_str() {
-                "RCPT" | "MAIL" | "DATA" | "HELO" | "EHLO" | "STARTTLS" | "AUTH" | "QUIT" | "RSET" => {
-                    Some(word)
-                }
+                "RCPT" | "MAIL" | "DATA" | "HELO" | "EHLO" | "STARTTLS" | "AUTH" | "QUIT"
+                | "RSET" => Some(word),
                 // the end of the message text (`.`) was answered: end of data
                 _ if cmd.starts_with('.') => Some("DATA".into()),
                 _ => None,
@@ -270,6 +283,9 @@ mod tests {
     fn command_from_a_sendmail_transcript() {
         let t = "... while talking to mx.example.org.:\n>>> MAIL From:<a@example.jp>\n<<< 250 ok\n>>> RCPT To:<b@example.org>\n<<< 550 5.1.1 unknown\n";
         assert_eq!(command_in(t).as_deref(), Some("RCPT"));
-        assert_eq!(command_in("host said: 550 x (in reply to end of DATA command)").as_deref(), Some("DATA"));
+        assert_eq!(
+            command_in("host said: 550 x (in reply to end of DATA command)").as_deref(),
+            Some("DATA")
+        );
     }
 }

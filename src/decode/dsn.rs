@@ -162,9 +162,14 @@ fn repair_recipient(d: &mut Draft, notes: &str, mail: &Mail) {
         .map(|(_, h)| h.to_ascii_lowercase())
         .unwrap_or_default();
     let related = |a: &String| {
-        let dom = a.rsplit_once('@').map(|(_, x)| x.to_ascii_lowercase()).unwrap_or_default();
+        let dom = a
+            .rsplit_once('@')
+            .map(|(_, x)| x.to_ascii_lowercase())
+            .unwrap_or_default();
         !host.is_empty()
-            && (host.ends_with(&format!(".{dom}")) || dom.ends_with(&format!(".{host}")) || dom == host)
+            && (host.ends_with(&format!(".{dom}"))
+                || dom.ends_with(&format!(".{host}"))
+                || dom == host)
     };
     let candidates: Vec<String> = address::all_in(notes)
         .into_iter()
@@ -218,7 +223,12 @@ fn diagnostic_in_notes(notes: &str, recipient: Option<&str>) -> Option<String> {
     // 2. "(reason: 550 ...)" under the address in the list of failed recipients.
     if let Some(i) = lower.find("(reason:") {
         let rest = notes.get(i + "(reason:".len()..).unwrap_or("");
-        let text = rest.split(['\n']).next().unwrap_or("").trim().trim_end_matches(')');
+        let text = rest
+            .split(['\n'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches(')');
         if !text.is_empty() {
             return Some(text.to_string());
         }
@@ -226,7 +236,9 @@ fn diagnostic_in_notes(notes: &str, recipient: Option<&str>) -> Option<String> {
     // 3. The remote server's first error reply in the transcript ("<<< 552-5.7.0 ...").
     let replies: Vec<&str> = lines
         .iter()
-        .skip_while(|l| !is_error_reply(l.trim_start_matches("<<<").trim()) || !l.starts_with("<<<"))
+        .skip_while(|l| {
+            !is_error_reply(l.trim_start_matches("<<<").trim()) || !l.starts_with("<<<")
+        })
         .take_while(|l| l.starts_with("<<<"))
         .map(|l| l.trim_start_matches("<<<").trim())
         .collect();
@@ -234,7 +246,10 @@ fn diagnostic_in_notes(notes: &str, recipient: Option<&str>) -> Option<String> {
         return Some(replies.join(" "));
     }
     // 4. The first error reply line of the transcript.
-    lines.iter().find(|l| is_error_reply(l)).map(|l| l.to_string())
+    lines
+        .iter()
+        .find(|l| is_error_reply(l))
+        .map(|l| l.to_string())
 }
 
 /// `550 ...`, `451-4.3.0 ...`: a 4xx/5xx SMTP reply line.
@@ -353,7 +368,9 @@ fn apply(d: &mut Draft, name: &str, value: &str) {
 fn mta_name(v: &str) -> String {
     let name = v.split_once(';').map_or(v, |(_, name)| name).trim();
     let name = name.split_whitespace().next().unwrap_or("");
-    name.trim_matches(|c| c == '[' || c == ']').trim_end_matches('.').to_string()
+    name.trim_matches(|c| c == '[' || c == ']')
+        .trim_end_matches('.')
+        .to_string()
 }
 
 #[cfg(test)]

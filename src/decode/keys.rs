@@ -14,7 +14,12 @@ pub(crate) fn message_keys(mail: &Mail) -> Keys {
     let mut keys = Keys {
         original_message_id: mail
             .original_header("message-id")
-            .map(|v| v.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .map(|v| {
+                v.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
             .filter(|v| !v.is_empty()),
         ..Keys::default()
     };

@@ -245,7 +245,10 @@ pub(crate) fn html_to_text(html: &str) -> String {
             if c == '>' {
                 in_tag = false;
                 let t = tag.trim_start_matches('/').to_ascii_lowercase();
-                let name: String = t.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let name: String = t
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .collect();
                 if matches!(
                     name.as_str(),
                     "br" | "p" | "div" | "tr" | "li" | "h1" | "h2" | "h3" | "table" | "pre"

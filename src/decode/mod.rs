@@ -184,7 +184,10 @@ fn separator_context(prev: &[u8], next: &[u8]) -> bool {
     let first = next.split(|&b| b == b'\n').next().unwrap_or_default();
     let name_end = first.iter().position(|&b| b == b':');
     name_end.is_some_and(|i| {
-        i > 0 && first[..i].iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        i > 0
+            && first[..i]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
     })
 }
 

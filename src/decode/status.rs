@@ -4,8 +4,10 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 static STATUS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?:^|[^0-9.A-Za-z])([245])\.([0-9]{1,3})\.([0-9]{1,3})(?:[^0-9.]|\.(?:[^0-9]|$)|$)")
-        .expect("status regex")
+    Regex::new(
+        r"(?:^|[^0-9.A-Za-z])([245])\.([0-9]{1,3})\.([0-9]{1,3})(?:[^0-9.]|\.(?:[^0-9]|$)|$)",
+    )
+    .expect("status regex")
 });
 
 static REPLY: LazyLock<Regex> = LazyLock::new(|| {
@@ -46,7 +48,10 @@ mod tests {
 
     #[test]
     fn finds_status_codes() {
-        assert_eq!(find_status("550 5.1.1 <a@b>... User unknown").as_deref(), Some("5.1.1"));
+        assert_eq!(
+            find_status("550 5.1.1 <a@b>... User unknown").as_deref(),
+            Some("5.1.1")
+        );
         assert_eq!(find_status("(#5.5.0)").as_deref(), Some("5.5.0"));
         assert_eq!(find_status("host 192.0.2.1 said"), None);
         assert_eq!(find_status("5.7.26 DMARC").as_deref(), Some("5.7.26"));
@@ -55,8 +60,14 @@ mod tests {
 
     #[test]
     fn finds_reply_codes() {
-        assert_eq!(find_replycode("host said: 550 5.1.1 no").as_deref(), Some("550"));
-        assert_eq!(find_replycode("550-5.1.1 The email").as_deref(), Some("550"));
+        assert_eq!(
+            find_replycode("host said: 550 5.1.1 no").as_deref(),
+            Some("550")
+        );
+        assert_eq!(
+            find_replycode("550-5.1.1 The email").as_deref(),
+            Some("550")
+        );
         assert_eq!(find_replycode("Date 2013 at 192.0.2.1"), None);
     }
 }

@@ -55,13 +55,20 @@ pub(crate) fn lines_near(text: &str, needle: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let at = lower.find(&needle.to_ascii_lowercase())?;
     let start = text[..at].rfind("\n\n").map(|i| i + 2).unwrap_or(0);
-    let end = text[at..].find("\n\n").map(|i| at + i).unwrap_or(text.len());
+    let end = text[at..]
+        .find("\n\n")
+        .map(|i| at + i)
+        .unwrap_or(text.len());
     Some(crate::decode::draft::squeeze(&text[start..end]))
 }
 
 /// The first `n` non-empty lines, squeezed to one line.
 pub(crate) fn squeeze_lines(text: &str, n: usize) -> String {
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(n).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(n)
+        .collect();
     crate::decode::draft::squeeze(&lines.join(" "))
 }
 
@@ -123,11 +130,15 @@ mod tests {
 
     #[test]
     fn splits_address_blocks() {
-        let text = "intro\n\n<a@example.jp>:\n550 unknown user\n. (#5.5.0)\n\n<b@example.jp>: 552 full\n";
+        let text =
+            "intro\n\n<a@example.jp>:\n550 unknown user\n. (#5.5.0)\n\n<b@example.jp>: 552 full\n";
         let d = address_blocks(text);
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].recipient.as_deref(), Some("a@example.jp"));
-        assert_eq!(d[0].diagnostic.as_deref(), Some("550 unknown user . (#5.5.0)"));
+        assert_eq!(
+            d[0].diagnostic.as_deref(),
+            Some("550 unknown user . (#5.5.0)")
+        );
         assert_eq!(d[1].diagnostic.as_deref(), Some("552 full"));
     }
 

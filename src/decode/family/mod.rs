@@ -3,6 +3,8 @@
 //! message is not of its kind. Order is data: the lists below are tried first to last.
 
 pub(crate) mod common;
+mod dovecot;
+mod postfix;
 mod qmail;
 
 use super::{Draft, Mail};
@@ -15,10 +17,10 @@ pub(crate) struct Family {
 
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
-static BEFORE_DSN: &[&Family] = &[];
+static BEFORE_DSN: &[&Family] = &[&dovecot::FAMILY];
 
 /// Families for messages without a usable delivery-status part.
-static AFTER_DSN: &[&Family] = &[&qmail::FAMILY];
+static AFTER_DSN: &[&Family] = &[&qmail::FAMILY, &postfix::FAMILY];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     list.iter().find_map(|f| {

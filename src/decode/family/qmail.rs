@@ -20,15 +20,30 @@ const START: &[&str] = &[
 /// qmail's own wording of its local and remote failures (qmail-remote.c, qmail-send.c).
 const RULES: &[(&str, Reason)] = &[
     ("sorry, i couldn't find any host named", Reason::HostUnknown),
-    ("sorry, i couldn't find any host by that name", Reason::HostUnknown),
-    ("sorry, i couldn't find a mail exchanger or ip address", Reason::HostUnknown),
+    (
+        "sorry, i couldn't find any host by that name",
+        Reason::HostUnknown,
+    ),
+    (
+        "sorry, i couldn't find a mail exchanger or ip address",
+        Reason::HostUnknown,
+    ),
     ("sorry, no mailbox here by that name", Reason::UserUnknown),
-    ("sorry, i wasn't able to establish an smtp connection", Reason::NetworkError),
+    (
+        "sorry, i wasn't able to establish an smtp connection",
+        Reason::NetworkError,
+    ),
     ("this message is looping", Reason::NetworkError),
-    ("sorry. although i'm listed as a best-preference mx", Reason::NetworkError),
+    (
+        "sorry. although i'm listed as a best-preference mx",
+        Reason::NetworkError,
+    ),
     ("unable to switch to", Reason::SystemError),
     ("the recipient's mailbox is full", Reason::MailboxFull),
-    ("sorry, that domain isn't in my list of allowed rcpthosts", Reason::NoRelaying),
+    (
+        "sorry, that domain isn't in my list of allowed rcpthosts",
+        Reason::NoRelaying,
+    ),
     ("mail server permanently rejected message", Reason::Filtered),
 ];
 

@@ -94,15 +94,18 @@ fn command_is(f: &Facts, names: &[&str]) -> bool {
 }
 
 fn temporary(f: &Facts) -> bool {
-    f.status.map_or(f.replycode.is_some_and(|c| c.starts_with('4')), |s| {
-        s.starts_with('4')
-    })
+    f.status
+        .map_or(f.replycode.is_some_and(|c| c.starts_with('4')), |s| {
+            s.starts_with('4')
+        })
 }
 
 /// Pass one's test for one reason.
 fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     match r {
-        Reason::MesgTooBig => named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r)),
+        Reason::MesgTooBig => {
+            named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r))
+        }
         Reason::UserUnknown => {
             if named == Some(Reason::UserUnknown) {
                 // x.1.1 and friends, unless the text says it was something else.
@@ -129,9 +132,9 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         Reason::Filtered => {
             if named == Some(Reason::Suspend) {
                 false
-            } else if named == Some(Reason::Filtered) {
-                hits.has(Reason::UserUnknown) || hits.has(r)
-            } else if named.is_none() && !command_is(f, &["RCPT", "MAIL"]) {
+            } else if named == Some(Reason::Filtered)
+                || (named.is_none() && !command_is(f, &["RCPT", "MAIL"]))
+            {
                 hits.has(r) || hits.has(Reason::UserUnknown)
             } else {
                 false
@@ -149,7 +152,8 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         }
         Reason::Rejected => {
             named == Some(r)
-                || (command_is(f, &["MAIL"]) && REJECTED_AT_MAIL.iter().any(|p| lower_has(f.diag, p)))
+                || (command_is(f, &["MAIL"])
+                    && REJECTED_AT_MAIL.iter().any(|p| lower_has(f.diag, p)))
                 || (hits.has(r)
                     && (command_is(f, &["MAIL"])
                         || (command_is(f, &["DATA"]) && named != Some(Reason::UserUnknown))
@@ -171,7 +175,9 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         if claims(*r, f, named, hits) {
             // A filter's verdict is often worded as "user unknown" (see `claims`).
             let phrase = hits.phrase(*r).or_else(|| {
-                (*r == Reason::Filtered).then(|| hits.phrase(Reason::UserUnknown)).flatten()
+                (*r == Reason::Filtered)
+                    .then(|| hits.phrase(Reason::UserUnknown))
+                    .flatten()
             });
             let rule = match phrase {
                 Some(p) => format!("phrase \"{p}\""),
@@ -207,7 +213,8 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         return (Reason::MailerError, "diagnostic type X-Unix".into());
     }
     if hits.has(Reason::SyntaxError)
-        || f.replycode.is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
+        || f.replycode
+            .is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
     {
         return (Reason::SyntaxError, "syntax error reply".into());
     }

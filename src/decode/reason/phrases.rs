@@ -357,7 +357,11 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     ),
     (
         Reason::Suppressed,
-        &["address is on the suppression list", "suppression list", "suppressed"],
+        &[
+            "address is on the suppression list",
+            "suppression list",
+            "suppressed",
+        ],
     ),
     (
         Reason::NoRelaying,
@@ -535,6 +539,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "rejected sender",
             "your email address has been blocked",
             "sender address is blocked",
+            "is not a registered gateway user",
         ],
     ),
     (
@@ -763,19 +768,37 @@ struct Matcher {
 
 /// Phrases that need more than a substring: (reason, pattern). Case-insensitive.
 static REGEXES: &[(Reason, &str)] = &[
-    (Reason::UserUnknown, r"user .{1,60} (?:does not|doesn't) exist"),
-    (Reason::UserUnknown, r"recipient .{1,60} (?:does not|doesn't) exist"),
-    (Reason::UserUnknown, r"address .{1,60} (?:does not|doesn't) exist"),
-    (Reason::UserUnknown, r"mailbox .{1,60} (?:does not|doesn't) exist"),
+    (
+        Reason::UserUnknown,
+        r"user .{1,60} (?:does not|doesn't) exist",
+    ),
+    (
+        Reason::UserUnknown,
+        r"recipient .{1,60} (?:does not|doesn't) exist",
+    ),
+    (
+        Reason::UserUnknown,
+        r"address .{1,60} (?:does not|doesn't) exist",
+    ),
+    (
+        Reason::UserUnknown,
+        r"mailbox .{1,60} (?:does not|doesn't) exist",
+    ),
     (Reason::UserUnknown, r"no such (?:local )?user"),
     (Reason::UserUnknown, r"<[^>]+>\.{3} user unknown"),
     (Reason::HostUnknown, r"host .{1,60} not found"),
     (Reason::MailboxFull, r"mailbox .{1,40} (?:is )?full"),
-    (Reason::Blocked, r"\b(?:zen|sbl|xbl|pbl|dbl|bl|b|cbl|dnsbl)\.[a-z0-9.\-]+\.(?:org|net|com)\b"),
+    (
+        Reason::Blocked,
+        r"\b(?:zen|sbl|xbl|pbl|dbl|bl|b|cbl|dnsbl)\.[a-z0-9.\-]+\.(?:org|net|com)\b",
+    ),
 ];
 
 fn rank_of(r: Reason) -> usize {
-    TABLE.iter().position(|(x, _)| *x == r).unwrap_or(usize::MAX)
+    TABLE
+        .iter()
+        .position(|(x, _)| *x == r)
+        .unwrap_or(usize::MAX)
 }
 
 static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
@@ -792,7 +815,8 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
         .match_kind(MatchKind::Standard)
         .build(&patterns)
         .expect("phrase automaton");
-    let regex = RegexSet::new(REGEXES.iter().map(|(_, p)| format!("(?i){p}"))).expect("phrase regexes");
+    let regex =
+        RegexSet::new(REGEXES.iter().map(|(_, p)| format!("(?i){p}"))).expect("phrase regexes");
     let regex_meta = REGEXES.iter().map(|(r, p)| (rank_of(*r), *p)).collect();
     Matcher {
         ac,

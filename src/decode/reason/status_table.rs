@@ -75,16 +75,11 @@ static TABLE: &[(&str, Reason)] = &[
 
 /// The reason a status code names by itself, if any.
 pub(crate) fn reason_for_status(code: &str) -> Option<Reason> {
-    let mut it = code.splitn(2, '.');
-    let class = it.next()?;
-    let rest = it.next()?;
+    let (class, rest) = code.split_once('.')?;
     if class == "2" {
         return Some(Reason::Delivered);
     }
-    TABLE
-        .iter()
-        .find(|(c, _)| *c == rest)
-        .map(|(_, r)| *r)
+    TABLE.iter().find(|(c, _)| *c == rest).map(|(_, r)| *r)
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@ pub(crate) static PROVIDER: Provider = Provider {
     rules: &[
         ("", "host or domain name not found", Reason::HostUnknown),
         // The destination's MX lookup gave a malformed answer: it takes no mail.
-        ("", "type=mx: malformed or unexpected name server reply", Reason::NotAccept),
+        (
+            "",
+            "type=mx: malformed or unexpected name server reply",
+            Reason::NotAccept,
+        ),
     ],
 };

@@ -43,13 +43,29 @@ pub(crate) static PROVIDER: Provider = Provider {
     rules: &[
         ("", "too many bad commands from", Reason::Blocked),
         ("", "too many invalid recipients", Reason::Blocked),
-        ("", "dns check failure - try again later", Reason::RequirePtr),
+        (
+            "",
+            "dns check failure - try again later",
+            Reason::RequirePtr,
+        ),
         ("", "rejected - no rdns", Reason::RequirePtr),
         ("", "esmtp no data before greeting", Reason::PolicyViolation),
-        ("", "attachment extension is forbidden", Reason::PolicyViolation),
-        ("", "esmtp server temporarily not available", Reason::SystemError),
+        (
+            "",
+            "attachment extension is forbidden",
+            Reason::PolicyViolation,
+        ),
+        (
+            "",
+            "esmtp server temporarily not available",
+            Reason::SystemError,
+        ),
         ("", "too many sessions from", Reason::TooManyConn),
-        ("", "requested action aborted: try again later", Reason::TooManyConn),
+        (
+            "",
+            "requested action aborted: try again later",
+            Reason::TooManyConn,
+        ),
         ("", "message threshold exceeded", Reason::TooManyConn),
         ("", "sender rejected", Reason::Rejected),
         ("", "recipient rejected", Reason::UserUnknown),

@@ -38,7 +38,11 @@ pub(crate) static PROVIDER: Provider = Provider {
         ("", "has been in the queue too long", Reason::Expired),
         ("", "delivery timeout", Reason::Expired),
         ("", "account storage limit", Reason::MailboxFull),
-        ("", "message rejected for spam or virus content", Reason::SpamDetected),
+        (
+            "",
+            "message rejected for spam or virus content",
+            Reason::SpamDetected,
+        ),
         ("", "account disabled", Reason::Suspend),
         ("", "message is looping", Reason::SystemError),
         ("", "recipient not found", Reason::UserUnknown),

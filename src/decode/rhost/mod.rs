@@ -115,7 +115,11 @@ fn provider_for(f: &Facts) -> Option<usize> {
         return Some(i);
     }
     let in_text = HOST_IN_TEXT.captures(f.diag).map(|c| c[1].to_string());
-    let hosts = [f.remote_mta.map(str::to_string), in_text, f.reporting_mta.map(str::to_string)];
+    let hosts = [
+        f.remote_mta.map(str::to_string),
+        in_text,
+        f.reporting_mta.map(str::to_string),
+    ];
     for host in hosts.iter().flatten() {
         let host = host.trim_end_matches('.').to_ascii_lowercase();
         if host.is_empty() {
@@ -164,7 +168,9 @@ pub(crate) fn reason(f: &Facts) -> Option<(Reason, String)> {
     let p = PROVIDERS.get(i)?;
     if let (Some(codes), Some(Some(re))) = (&p.codes, CODE_PATTERNS.get(i)) {
         for c in re.captures_iter(f.diag) {
-            let Some(code) = c.get(1).map(|m| m.as_str()) else { continue };
+            let Some(code) = c.get(1).map(|m| m.as_str()) else {
+                continue;
+            };
             if let Some((_, r)) = codes.table.iter().find(|(e, _)| code_matches(e, code)) {
                 return Some((*r, format!("{} code {code}", p.name)));
             }
@@ -202,13 +208,25 @@ mod tests {
 
     #[test]
     fn codes_and_phrases() {
-        let f = facts("smtp-in.orange.fr", "a@example.fr", "550 Mail rejected. OFR004_506 [506]");
+        let f = facts(
+            "smtp-in.orange.fr",
+            "a@example.fr",
+            "550 Mail rejected. OFR004_506 [506]",
+        );
         assert_eq!(reason(&f).map(|r| r.0), Some(Reason::SpamDetected));
-        let f = facts("mx.example.net", "a@charter.net", "550 5.1.0 sender rejected. AUP#I1310");
+        let f = facts(
+            "mx.example.net",
+            "a@charter.net",
+            "550 5.1.0 sender rejected. AUP#I1310",
+        );
         assert_eq!(reason(&f).map(|r| r.0), Some(Reason::TooManyConn));
         let f = facts("mx1.qq.com", "a@example.cn", "550 Domain frequency limited");
         assert_eq!(reason(&f).map(|r| r.0), Some(Reason::TooManyConn));
-        let f = facts("mx.example.org", "a@example.org", "550 Mail rejected. OFR004_506");
+        let f = facts(
+            "mx.example.org",
+            "a@example.org",
+            "550 Mail rejected. OFR004_506",
+        );
         assert_eq!(reason(&f), None);
     }
 

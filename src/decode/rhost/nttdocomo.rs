@@ -12,7 +12,11 @@ pub(crate) static PROVIDER: Provider = Provider {
         ("5.2.0", "", Reason::Filtered),
         ("", "552 too much mail data", Reason::MailboxFull),
         ("", "503 bad sequence of commands", Reason::SyntaxError),
-        ("", "504 command parameter not implemented", Reason::SyntaxError),
+        (
+            "",
+            "504 command parameter not implemented",
+            Reason::SyntaxError,
+        ),
         ("", "552 too many recipients", Reason::TooManyConn),
         ("5.0.0 RCPT", "", Reason::UserUnknown),
         ("5.0.0 DATA", "", Reason::Rejected),

@@ -17,8 +17,16 @@ pub(crate) static PROVIDER: Provider = Provider {
         ("", "spam is embedded in the email", Reason::SpamDetected),
         ("", "mail content denied", Reason::SpamDetected),
         ("", "suspected spam", Reason::Rejected),
-        ("", "mailbox unavailable or access denined", Reason::Speeding),
-        ("", "frequency of receiving messages is limited", Reason::Speeding),
+        (
+            "",
+            "mailbox unavailable or access denined",
+            Reason::Speeding,
+        ),
+        (
+            "",
+            "frequency of receiving messages is limited",
+            Reason::Speeding,
+        ),
         ("", "is a deactivated mailbox", Reason::Suspend),
         ("", "bad address syntax", Reason::SyntaxError),
         ("", "ip frequency limited", Reason::TooManyConn),
