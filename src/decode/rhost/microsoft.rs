@@ -12,8 +12,6 @@ pub(crate) static PROVIDER: Provider = Provider {
         ".protection.outlook.com",
         ".onmicrosoft.com",
         ".exchangelabs.com",
-        ".hotmail.com",
-        "hotmail.com",
         "outlook.com",
         "live.com",
         "msn.com",

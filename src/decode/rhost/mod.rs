@@ -8,18 +8,23 @@
 //! reporting MTA's host name. Only that one provider's table is tried.
 
 mod aol;
+mod apple;
 mod cox;
 mod facebook;
 mod franceptt;
 mod godaddy;
+mod google;
 mod gsuite;
+mod iua;
 mod kddi;
 mod messagelabs;
 mod microsoft;
 mod mimecast;
 mod nttdocomo;
+mod outlook;
 mod spectrum;
 mod tencent;
+mod yahooinc;
 
 use super::Reason;
 use regex::Regex;
@@ -50,18 +55,23 @@ pub(crate) struct Provider {
 
 static PROVIDERS: &[&Provider] = &[
     &aol::PROVIDER,
+    &apple::PROVIDER,
     &cox::PROVIDER,
     &facebook::PROVIDER,
     &franceptt::PROVIDER,
     &godaddy::PROVIDER,
+    &google::PROVIDER,
     &gsuite::PROVIDER,
+    &iua::PROVIDER,
     &kddi::PROVIDER,
     &messagelabs::PROVIDER,
+    &outlook::PROVIDER,
     &microsoft::PROVIDER,
     &mimecast::PROVIDER,
     &nttdocomo::PROVIDER,
     &spectrum::PROVIDER,
     &tencent::PROVIDER,
+    &yahooinc::PROVIDER,
 ];
 
 static CODE_PATTERNS: LazyLock<Vec<Option<Regex>>> = LazyLock::new(|| {
