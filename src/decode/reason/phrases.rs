@@ -326,7 +326,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "wasn't found at",
             "mailbox name not allowed",
             "requested action not taken: mailbox unavailable",
-            "no valid recipients",
             "unknown local part",
             "is not a known user",
             "not our customer",
