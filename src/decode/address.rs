@@ -25,9 +25,27 @@ pub(crate) fn clean(s: &str) -> Option<String> {
             }
         }
     }
-    let s = s
-        .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '<' || c == '>')
-        .trim_end_matches(['.', ',', ';', ':', ')']);
+    // A source route (`@relay1,@relay2:user@domain`, RFC 5321 section 4.1.2) names the
+    // mailbox after its last colon.
+    if s.starts_with('@') {
+        if let Some((_, mailbox)) = s.rsplit_once(':') {
+            if mailbox.contains('@') {
+                s = mailbox.trim();
+            }
+        }
+    }
+    // A quoted local part (`"a..b"@example.org`) keeps its quotes; quotes around the
+    // whole address go.
+    let quoted_local = s.starts_with('"') && s.contains("\"@");
+    let s = if quoted_local {
+        s.trim_matches(|c: char| c == '\'' || c.is_whitespace() || c == '<' || c == '>')
+    } else {
+        s.trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace() || c == '<' || c == '>')
+    }
+    .trim_end_matches(['.', ',', ';', ':', ')']);
+    if quoted_local {
+        return Some(s.to_string());
+    }
     if s.is_empty() || s.contains(char::is_whitespace) {
         if let Some(m) = ADDRESS.find(s) {
             return Some(m.as_str().trim_end_matches('.').to_string());
@@ -86,6 +104,14 @@ mod tests {
         );
         assert_eq!(clean("\"Neko\" <a@b.c>").as_deref(), Some("a@b.c"));
         assert_eq!(clean("   "), None);
+        assert_eq!(
+            clean("rfc822; \"neko..nyaan..\"@example.org").as_deref(),
+            Some("\"neko..nyaan..\"@example.org")
+        );
+        assert_eq!(
+            clean("rfc822;@mx.example.net:neko@server").as_deref(),
+            Some("neko@server")
+        );
     }
 
     #[test]

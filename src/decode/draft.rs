@@ -26,6 +26,8 @@ pub(crate) struct Draft {
     pub queue_ids: Vec<String>,
     pub envelope_id: Option<String>,
     pub original_recipient: Option<String>,
+    /// The recipient came from a source-routed address (`@relay:user@host`).
+    pub routed: bool,
 }
 
 impl Draft {
@@ -75,12 +77,13 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .or_else(|| comment.filter(|c| !c.is_empty()));
     let diag = diagnostic.as_deref().unwrap_or("");
 
-    // Status: the field, unless it is vague and the text has a sharper one of the same class.
+    // Status: the field, unless the remote server's own reply in the diagnostic gives another
+    // code of the same class (the reporting MTA's field is its summary, e.g. 4.4.7 "expired").
     let mut code = d.status.as_deref().and_then(status::normalize);
     if let Some(found) = status::find_status(diag) {
         match &code {
             None => code = Some(found),
-            Some(c) if status::is_vague(c) && status::class(c) == status::class(&found) => {
+            Some(c) if status::class(c) == status::class(&found) && c != &found => {
                 code = Some(found)
             }
             _ => {}
@@ -104,10 +107,18 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
             None => None,
         });
 
+    let command = d
+        .command
+        .as_deref()
+        .and_then(command_in)
+        .or_else(|| d.command.clone())
+        .or_else(|| command_in(diag))
+        .or_else(|| command_in(&mail.text));
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
         None => decide(
             &d,
+            &command,
             action,
             code.as_deref(),
             replycode.as_deref(),
@@ -143,7 +154,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         diagnostic_code: diagnostic,
         remote_mta: d.remote_mta.clone(),
         reporting_mta: d.reporting_mta.clone(),
-        smtp_command: d.command.clone(),
+        smtp_command: command,
         keys,
         evidence: Evidence {
             module: module.to_string(),
@@ -155,6 +166,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
 /// The reason for a record whose module did not decide one.
 fn decide(
     d: &Draft,
+    command: &Option<String>,
     action: Option<Action>,
     code: Option<&str>,
     replycode: Option<&str>,
@@ -168,16 +180,19 @@ fn decide(
     {
         return (Reason::Delivered, "action/status says delivered".into());
     }
-    if let Some((r, rule)) =
-        rhost::reason(d.remote_mta.as_deref(), d.recipient.as_deref(), diag, code)
-    {
+    let provider = rhost::Facts {
+        remote_mta: d.remote_mta.as_deref(),
+        reporting_mta: d.reporting_mta.as_deref(),
+        recipient: d.recipient.as_deref(),
+        diag,
+        text: &mail.text,
+        status: code,
+        replycode,
+        command: command.as_deref(),
+    };
+    if let Some((r, rule)) = rhost::reason(&provider) {
         return (r, rule);
     }
-    let command = d
-        .command
-        .clone()
-        .or_else(|| command_in(diag))
-        .or_else(|| command_in(&mail.text));
     let facts = reason::Facts {
         diag,
         status: code,
@@ -235,7 +250,61 @@ static COMMANDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Laz
 /// The SMTP command a diagnostic or transcript says the failure answered (the first
 /// mention in the text).
 pub(crate) fn command_in(text: &str) -> Option<String> {
+    if let Some(c) = transcript_command(text) {
+        return Some(c);
+    }
     COMMANDS
         .find(text)
         .map(|m| COMMAND_MARKS[m.pattern().as_usize()].1.to_string())
+}
+
+/// In a session transcript (Sendmail's `>>> RCPT To:<...>` / `<<< 550 ...`), the last
+/// command sent before the first 4xx/5xx reply; `CONN` when the server refused before any
+/// command.
+fn transcript_command(text: &str) -> Option<String> {
+    if !text.contains("<<< ") {
+        return None;
+    }
+    let mut last: Option<&str> = None;
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(cmd) = t.strip_prefix(">>> ") {
+            last = Some(cmd);
+        } else if let Some(reply) = t.strip_prefix("<<< ") {
+            if !matches!(reply.as_bytes().first(), Some(b'4' | b'5')) {
+                continue;
+            }
+            let Some(cmd) = last else {
+                return Some("CONN".into());
+            };
+            let word: String = cmd
+                .chars()
+                .take_while(|c| c.is_ascii_alphabetic())
+                .collect::<String>()
+                .to_ascii_uppercase();
+            return match word.as_str() {
+                "RCPT" | "MAIL" | "DATA" | "HELO" | "EHLO" | "STARTTLS" | "AUTH" | "QUIT"
+                | "RSET" => Some(word),
+                // the end of the message text (`.`) was answered: end of data
+                _ if cmd.starts_with('.') => Some("DATA".into()),
+                _ => None,
+            };
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_from_a_sendmail_transcript() {
+        let t = "... while talking to mx.example.org.:\n>>> MAIL From:<a@example.jp>\n<<< 250 ok\n>>> RCPT To:<b@example.org>\n<<< 550 5.1.1 unknown\n";
+        assert_eq!(command_in(t).as_deref(), Some("RCPT"));
+        assert_eq!(
+            command_in("host said: 550 x (in reply to end of DATA command)").as_deref(),
+            Some("DATA")
+        );
+    }
 }

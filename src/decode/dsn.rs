@@ -15,8 +15,32 @@ pub(crate) struct PerMessage {
 pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let part = mail.parts.iter().find(|p| {
         p.ctype == "message/delivery-status" || p.ctype == "message/global-delivery-status"
-    })?;
-    let drafts = parse_fields(&part.text);
+    });
+    let (mut drafts, notes) = match part {
+        Some(p) => {
+            let notes: Vec<&str> = mail
+                .parts
+                .iter()
+                .filter(|q| q.ctype == "text/plain")
+                .map(|q| q.text.as_str())
+                .collect();
+            (parse_fields(&p.text), notes.join("\n"))
+        }
+        // A report whose MIME structure was lost (no Content-Type, no boundaries, or
+        // forwarded inline as text) still has its delivery-status fields in the text.
+        None => {
+            let block = embedded_fields(&mail.text)?;
+            let at = mail.text.find(block).unwrap_or(0);
+            let notes = mail.text.get(..at).unwrap_or("").to_string();
+            (parse_fields(block), notes)
+        }
+    };
+    for d in &mut drafts {
+        repair_recipient(d, &notes, mail);
+        if d.diagnostic.is_none() {
+            d.diagnostic = diagnostic_in_notes(&notes, d.recipient.as_deref());
+        }
+    }
     if drafts.is_empty() {
         None
     } else {
@@ -56,12 +80,21 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
                 let d = cur.get_or_insert_with(Draft::default);
                 match name.as_str() {
                     "final-recipient" => {
-                        d.recipient = address::clean(&value).or(d.recipient.take());
+                        let routed = is_source_route(&value);
+                        let clean = address::clean(&value);
+                        if routed && d.original_recipient.is_some() {
+                            // A source-routed final address names a relay hop; the
+                            // original recipient is the address the sender used.
+                            d.recipient = d.original_recipient.clone();
+                        } else {
+                            d.recipient = clean.or(d.recipient.take());
+                        }
+                        d.routed = routed;
                         cur_has_final = true;
                     }
                     "original-recipient" => {
                         d.original_recipient = address::clean(&value);
-                        if d.recipient.is_none() {
+                        if d.recipient.is_none() || d.routed {
                             d.recipient = d.original_recipient.clone();
                         }
                     }
@@ -104,6 +137,209 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
     out
 }
 
+/// Whether a recipient field gave something that is not a mailbox (`@mx.example.org`).
+fn is_broken(recipient: Option<&str>) -> bool {
+    match recipient.and_then(|r| r.rsplit_once('@')) {
+        Some((local, domain)) => local.is_empty() || domain.is_empty(),
+        None => true,
+    }
+}
+
+/// Replaces a recipient without a local part by the address the human-readable part or
+/// the returned message names: one in the same domain, else the single `To:` address.
+fn repair_recipient(d: &mut Draft, notes: &str, mail: &Mail) {
+    if !is_broken(d.recipient.as_deref()) {
+        return;
+    }
+    if !is_broken(d.original_recipient.as_deref()) {
+        d.recipient = d.original_recipient.clone();
+        return;
+    }
+    let host = d
+        .recipient
+        .as_deref()
+        .and_then(|r| r.rsplit_once('@'))
+        .map(|(_, h)| h.to_ascii_lowercase())
+        .unwrap_or_default();
+    let related = |a: &String| {
+        let dom = a
+            .rsplit_once('@')
+            .map(|(_, x)| x.to_ascii_lowercase())
+            .unwrap_or_default();
+        !host.is_empty()
+            && (host.ends_with(&format!(".{dom}"))
+                || dom.ends_with(&format!(".{host}"))
+                || dom == host)
+    };
+    let candidates: Vec<String> = address::all_in(notes)
+        .into_iter()
+        .filter(|a| !address::is_mailer_daemon(a))
+        .collect();
+    if let Some(a) = candidates.iter().find(|a| related(a)) {
+        d.recipient = Some(a.clone());
+        return;
+    }
+    let to: Vec<String> = mail
+        .original_header("to")
+        .map(address::all_in)
+        .unwrap_or_default();
+    if to.len() == 1 {
+        d.recipient = to.into_iter().next();
+    }
+}
+
+/// The error text a report gives in its human-readable part for a record whose
+/// delivery-status block has no `Diagnostic-Code` (Sendmail's transcript, a
+/// `(reason: ...)` line, the first reply line of the session).
+fn diagnostic_in_notes(notes: &str, recipient: Option<&str>) -> Option<String> {
+    let lower = notes.to_ascii_lowercase();
+    let transcript = lower
+        .find("transcript of session follows")
+        .and_then(|i| notes.get(i..))
+        .map(|t| t.split_once('\n').map_or("", |(_, rest)| rest))
+        .unwrap_or("");
+    let lines: Vec<&str> = transcript.lines().map(str::trim).collect();
+    // 1. "<rcpt>... text" (or "550 5.1.2 <rcpt>... text") and its continuation lines.
+    if let Some(rcpt) = recipient.map(|r| format!("<{}>...", r.to_ascii_lowercase())) {
+        for (i, line) in lines.iter().enumerate() {
+            let l = line.to_ascii_lowercase();
+            let Some(at) = l.find(&rcpt) else { continue };
+            let head = if at == 0 {
+                line.get(rcpt.len()..).unwrap_or("").trim()
+            } else {
+                line
+            };
+            let mut out = head.to_string();
+            for next in lines.iter().skip(i + 1) {
+                if next.is_empty() || next.starts_with(['<', '>', '-']) || next.starts_with("...") {
+                    break;
+                }
+                out.push(' ');
+                out.push_str(next);
+            }
+            return Some(out);
+        }
+    }
+    // 2. "(reason: 550 ...)" under the address in the list of failed recipients.
+    if let Some(i) = lower.find("(reason:") {
+        let rest = notes.get(i + "(reason:".len()..).unwrap_or("");
+        let text = rest
+            .split(['\n'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .trim_end_matches(')');
+        if !text.is_empty() {
+            return Some(text.to_string());
+        }
+    }
+    // 3. The remote server's first error reply in the transcript ("<<< 552-5.7.0 ...").
+    let replies: Vec<&str> = lines
+        .iter()
+        .skip_while(|l| {
+            !is_error_reply(l.trim_start_matches("<<<").trim()) || !l.starts_with("<<<")
+        })
+        .take_while(|l| l.starts_with("<<<"))
+        .map(|l| l.trim_start_matches("<<<").trim())
+        .collect();
+    if !replies.is_empty() {
+        return Some(replies.join(" "));
+    }
+    // 4. The first error reply line of the transcript.
+    lines
+        .iter()
+        .find(|l| is_error_reply(l))
+        .map(|l| l.to_string())
+}
+
+/// `550 ...`, `451-4.3.0 ...`: a 4xx/5xx SMTP reply line.
+fn is_error_reply(line: &str) -> bool {
+    let b = line.as_bytes();
+    b.len() > 4
+        && matches!(b[0], b'4' | b'5')
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_digit()
+        && matches!(b[3], b' ' | b'-')
+}
+
+/// `rfc822;@relay.example:user@host`: an address with a source route.
+fn is_source_route(value: &str) -> bool {
+    let v = value.split_once(';').map_or(value, |(_, a)| a).trim();
+    let v = v.trim_start_matches('<');
+    v.starts_with('@') && v.contains(':')
+}
+
+/// Field names of RFC 3464 per-message and per-recipient blocks (and common extensions).
+const DSN_FIELDS: &[&str] = &[
+    "reporting-mta",
+    "received-from-mta",
+    "arrival-date",
+    "original-envelope-id",
+    "dsn-gateway",
+    "final-recipient",
+    "original-recipient",
+    "action",
+    "status",
+    "remote-mta",
+    "diagnostic-code",
+    "last-attempt-date",
+    "will-retry-until",
+    "final-log-id",
+];
+
+fn is_dsn_field(line: &str) -> bool {
+    let Some((name, _)) = line.split_once(':') else {
+        return false;
+    };
+    let name = name.trim().to_ascii_lowercase();
+    DSN_FIELDS.contains(&name.as_str()) || (name.starts_with("x-") && !name.contains(' '))
+}
+
+/// The delivery-status fields written inside a text part: from the first `Reporting-MTA`
+/// or recipient field to a MIME boundary line or a block that holds no DSN field. `None`
+/// unless the block names a recipient and an action or status.
+pub(crate) fn embedded_fields(text: &str) -> Option<&str> {
+    let mut start = None;
+    let mut end = text.len();
+    let mut offset = 0usize;
+    let mut after_blank = false;
+    for line in text.split_inclusive('\n') {
+        let t = line.trim_end();
+        let lower = t.to_ascii_lowercase();
+        match start {
+            None => {
+                if lower.starts_with("reporting-mta:")
+                    || lower.starts_with("final-recipient:")
+                    || lower.starts_with("original-recipient:")
+                {
+                    start = Some(offset);
+                }
+            }
+            Some(_) => {
+                if t.starts_with("--") {
+                    end = offset;
+                    break;
+                }
+                if t.trim().is_empty() {
+                    after_blank = true;
+                } else {
+                    if after_blank && !is_dsn_field(t) {
+                        end = offset;
+                        break;
+                    }
+                    after_blank = false;
+                }
+            }
+        }
+        offset += line.len();
+    }
+    let block = text.get(start?..end)?;
+    let lower = block.to_ascii_lowercase();
+    let has_recipient = lower.contains("final-recipient:") || lower.contains("original-recipient:");
+    let has_outcome = lower.contains("\naction:") || lower.contains("\nstatus:");
+    (has_recipient && has_outcome).then_some(block)
+}
+
 fn apply(d: &mut Draft, name: &str, value: &str) {
     match name {
         "action" => d.action = Action::parse(value),
@@ -127,12 +363,14 @@ fn apply(d: &mut Draft, name: &str, value: &str) {
     }
 }
 
-/// `dns; mx.example.jp` → `mx.example.jp`.
+/// `dns; mx.example.jp` → `mx.example.jp`; a comment after the name and a trailing dot go
+/// (`dns; mx.example.jp. (192.0.2.1, the server for ...)`).
 fn mta_name(v: &str) -> String {
-    match v.split_once(';') {
-        Some((_, name)) => name.trim().to_string(),
-        None => v.trim().to_string(),
-    }
+    let name = v.split_once(';').map_or(v, |(_, name)| name).trim();
+    let name = name.split_whitespace().next().unwrap_or("");
+    name.trim_matches(|c| c == '[' || c == ']')
+        .trim_end_matches('.')
+        .to_string()
 }
 
 #[cfg(test)]

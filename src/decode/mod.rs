@@ -136,6 +136,62 @@ pub struct Bounce {
 
 /// Decode one message. Never panics; anything that is not a bounce gives an empty report.
 pub fn decode(raw: &[u8]) -> Report {
+    let pieces = mbox_pieces(raw);
+    if pieces.len() > 1 {
+        // Several messages stored one after another (an mbox): each is decoded alone.
+        let bounces = pieces.iter().flat_map(|p| decode_one(p).bounces).collect();
+        return Report { bounces };
+    }
+    decode_one(raw)
+}
+
+/// The messages of an mbox (RFC 4155): the bytes are cut at each `From ` separator line
+/// that follows a blank line or a closing MIME boundary and is followed by a header line.
+/// A single message (or anything else) comes back whole.
+fn mbox_pieces(raw: &[u8]) -> Vec<&[u8]> {
+    if !raw.starts_with(b"From ") {
+        return vec![raw];
+    }
+    let mut starts = vec![0usize];
+    let mut prev: &[u8] = b"";
+    let mut at = 0usize;
+    for line in raw.split_inclusive(|&b| b == b'\n') {
+        let next = raw.get(at + line.len()..).unwrap_or_default();
+        if at > 0 && line.starts_with(b"From ") && separator_context(prev, next) {
+            starts.push(at);
+        }
+        prev = line;
+        at += line.len();
+    }
+    let mut out = Vec::with_capacity(starts.len());
+    for (i, s) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(raw.len());
+        if let Some(p) = raw.get(*s..end) {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// Whether a `From ` line between `prev` and the text `next` separates two messages.
+fn separator_context(prev: &[u8], next: &[u8]) -> bool {
+    let p = prev.trim_ascii();
+    let closing_boundary =
+        p.starts_with(b"--") && p.ends_with(b"--") && p.iter().any(|&b| b != b'-');
+    if !(p.is_empty() || closing_boundary) {
+        return false;
+    }
+    let first = next.split(|&b| b == b'\n').next().unwrap_or_default();
+    let name_end = first.iter().position(|&b| b == b':');
+    name_end.is_some_and(|i| {
+        i > 0
+            && first[..i]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+    })
+}
+
+fn decode_one(raw: &[u8]) -> Report {
     let mail = match Mail::parse(raw) {
         Some(m) => m,
         None => return Report::default(),

@@ -42,7 +42,7 @@ pub(crate) fn class(code: &str) -> Option<char> {
     code.chars().next().filter(|c| matches!(c, '2' | '4' | '5'))
 }
 
-/// True when a status code only says "failed" without saying why (`5.0.0`, `4.0.0`).
+/// True when a status code only says "failed" without saying why (`5.0.0`, `4.1.0`).
 pub(crate) fn is_vague(code: &str) -> bool {
     code.ends_with(".0.0") || code.ends_with(".1.0") || code.is_empty()
 }

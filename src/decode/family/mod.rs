@@ -12,6 +12,7 @@ mod biglobe;
 pub(crate) mod common;
 mod courier;
 mod domino;
+mod dovecot;
 mod dragonfly;
 mod einsundeins;
 mod exchange2003;
@@ -35,6 +36,7 @@ mod notes;
 mod office365;
 mod opensmtpd;
 mod outlook;
+mod postfix;
 mod powermta;
 mod qmail;
 mod receivingses;
@@ -64,6 +66,7 @@ pub(crate) struct Family {
 /// Families tried before the generic RFC 3464 parser: their delivery-status part lacks
 /// facts that their text has, or misleads.
 static BEFORE_DSN: &[&Family] = &[
+    &dovecot::FAMILY,
     &exim::MAILRU,
     &exim::FAMILY,
     &opensmtpd::FAMILY,
@@ -118,6 +121,7 @@ static AFTER_DSN: &[&Family] = &[
     &x4::FAMILY,
     &x6::FAMILY,
     &v5sendmail::FAMILY,
+    &postfix::FAMILY,
 ];
 
 fn first(list: &'static [&Family], mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {

@@ -83,6 +83,13 @@ const RETRIED: &[Reason] = &[
     Reason::UserUnknown,
 ];
 
+/// Words that say "rejected" only when they answer `MAIL FROM` (the sender was refused).
+const REJECTED_AT_MAIL: &[&str] = &["access denied"];
+
+fn lower_has(text: &str, phrase: &str) -> bool {
+    text.to_ascii_lowercase().contains(phrase)
+}
+
 fn command_is(f: &Facts, names: &[&str]) -> bool {
     f.command
         .map(|c| c.to_ascii_uppercase())
@@ -122,8 +129,10 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
             } else if command_is(f, &["RCPT"]) {
                 hits.has(r)
             } else {
-                // After DATA a "user unknown" is a content filter's verdict (below).
-                named.is_none() && f.command.is_none() && hits.has(r)
+                // Without a status code naming it, "user unknown" is an address-level
+                // verdict only in reply to RCPT; elsewhere (after DATA, or when the command
+                // is unknown) it is a filter's verdict (below).
+                false
             }
         }
         Reason::Filtered => {
@@ -137,9 +146,20 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             }
         }
-        Reason::HostUnknown => !temporary(f) && (named == Some(r) || hits.has(r)),
+        Reason::HostUnknown => {
+            // A name-server failure under a 5.4.4-style code is a DNS problem, not a
+            // missing domain.
+            !temporary(f)
+                && if named == Some(r) {
+                    !hits.has(Reason::NetworkError) || hits.has(r)
+                } else {
+                    hits.has(r)
+                }
+        }
         Reason::Rejected => {
             named == Some(r)
+                || (command_is(f, &["MAIL"])
+                    && REJECTED_AT_MAIL.iter().any(|p| lower_has(f.diag, p)))
                 || (hits.has(r)
                     && (command_is(f, &["MAIL"])
                         || (command_is(f, &["DATA"]) && named != Some(Reason::UserUnknown))
@@ -153,14 +173,19 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
 
 /// The reason, and the rule that gave it.
 pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
-    // The local delivery program failed (RFC 3464 diagnostic type X-Unix).
-    if f.diagnostic_type == Some("x-unix") {
-        return (Reason::MailerError, "diagnostic type X-Unix".into());
-    }
     let named = f.status.and_then(reason_for_status);
-    for r in FIRST {
+    // Pass one reads SMTP replies; the text of a local delivery program (X-Unix) goes to
+    // pass two.
+    let smtp = f.diagnostic_type != Some("x-unix");
+    for r in FIRST.iter().filter(|_| smtp) {
         if claims(*r, f, named, hits) {
-            let rule = match hits.phrase(*r) {
+            // A filter's verdict is often worded as "user unknown" (see `claims`).
+            let phrase = hits.phrase(*r).or_else(|| {
+                (*r == Reason::Filtered)
+                    .then(|| hits.phrase(Reason::UserUnknown))
+                    .flatten()
+            });
+            let rule = match phrase {
                 Some(p) => format!("phrase \"{p}\""),
                 None if named == Some(*r) => format!("status {}", f.status.unwrap_or("")),
                 None => format!("command {}", f.command.unwrap_or("")),
@@ -194,6 +219,10 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
     }
     if let Some(n) = named {
         return (n, format!("status {}", f.status.unwrap_or("")));
+    }
+    // The local delivery program failed (RFC 3464 diagnostic type X-Unix).
+    if f.diagnostic_type == Some("x-unix") {
+        return (Reason::MailerError, "diagnostic type X-Unix".into());
     }
     if hits.has(Reason::SyntaxError)
         || f.replycode

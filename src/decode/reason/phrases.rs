@@ -55,7 +55,8 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::AuthFailure,
         &[
-            "spf record",
+            "bad spf record",
+            "has an spf record",
             "per it's spf",
             "dmarc policy",
             "bad spf records",
@@ -325,7 +326,6 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "wasn't found at",
             "mailbox name not allowed",
             "requested action not taken: mailbox unavailable",
-            "no valid recipients",
             "unknown local part",
             "is not a known user",
             "not our customer",
@@ -437,6 +437,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "because of the network you",
             "part of their network is on our block list",
             "esmtp not accepting messages",
+            "connection refused by",
         ],
     ),
     (
@@ -536,6 +537,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
             "rejected sender",
             "your email address has been blocked",
             "sender address is blocked",
+            "is not a registered gateway user",
         ],
     ),
     (
@@ -629,6 +631,7 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
         &[
             "protocol violation",
             "content presents a potential security issue",
+            "blocked because its content presents a potential",
             "policy violation",
             "policy rejection",
             "violates our policy",

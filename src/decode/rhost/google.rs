@@ -1,0 +1,383 @@
+//! Gmail's inbound MTAs (`aspmx.l.google.com`, `gmail-smtp-in.l.google.com`): status codes
+//! with the fixed wording of Google's SMTP error reference.
+
+use super::{Provider, Reason};
+
+pub(crate) static PROVIDER: Provider = Provider {
+    name: "google",
+    hosts: &["aspmx.l.google.com", "gmail-smtp-in.l.google.com"],
+    codes: None,
+    rules: &[
+        (
+            "4.7.24",
+            "the spf record of the sending domain",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.24",
+            "the spf record of the sending domain",
+            Reason::AuthFailure,
+        ),
+        (
+            "4.7.26",
+            "senders to authenticate with either spf or dkim",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.26",
+            "senders to authenticate with either spf or dkim",
+            Reason::AuthFailure,
+        ),
+        ("5.7.26", "with a hard fail policy", Reason::AuthFailure),
+        (
+            "4.7.26",
+            "is not accepted due to domain's dmarc policy",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.26",
+            "is not accepted due to domain's dmarc policy",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.1",
+            "fails to pass authentication checks",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.26",
+            "fails to pass authentication checks",
+            Reason::AuthFailure,
+        ),
+        ("4.7.27", "to authenticate with spf", Reason::AuthFailure),
+        (
+            "4.7.27",
+            "to authenticate their email with spf",
+            Reason::AuthFailure,
+        ),
+        ("5.7.27", "to authenticate with spf", Reason::AuthFailure),
+        (
+            "4.7.30",
+            "to authenticate their email with dkim",
+            Reason::AuthFailure,
+        ),
+        ("5.7.30", "to authenticate with dkim", Reason::AuthFailure),
+        (
+            "4.7.32",
+            "aligned with either the authenticated spf or dkim",
+            Reason::AuthFailure,
+        ),
+        (
+            "5.7.32",
+            "aligned with either the authenticated spf or dkim",
+            Reason::AuthFailure,
+        ),
+        ("4.7.40", "to add a dmarc record to ", Reason::AuthFailure),
+        (
+            "4.7.0",
+            "very low reputation of the sending",
+            Reason::BadReputation,
+        ),
+        (
+            "5.7.1",
+            "very low reputation of the sending",
+            Reason::BadReputation,
+        ),
+        (
+            "4.7.0",
+            "ip not in whitelist for rcpt domain",
+            Reason::Blocked,
+        ),
+        (
+            "4.7.0",
+            "try again later, closing connection.",
+            Reason::Blocked,
+        ),
+        ("5.5.4", "helo/ehlo argument is invalid", Reason::Blocked),
+        (
+            "5.5.4",
+            "empty helo/ehlo argument not allowed",
+            Reason::Blocked,
+        ),
+        (
+            "4.7.0",
+            "an unusual rate of unsolicited mail",
+            Reason::Blocked,
+        ),
+        ("4.7.28", "an unusual rate of mail", Reason::Blocked),
+        (
+            "5.7.1",
+            "an unusual rate of unsolicited mail",
+            Reason::Blocked,
+        ),
+        (
+            "5.7.28",
+            "an unusual rate of unsolicited mail",
+            Reason::Blocked,
+        ),
+        ("5.3.4", "header size limit", Reason::ExceedLimit),
+        (
+            "5.3.4",
+            "bytes per individual header size",
+            Reason::ExceedLimit,
+        ),
+        ("4.7.0", "connection expired", Reason::Expired),
+        ("4.4.2", "timeout - closing connection", Reason::Expired),
+        (
+            "5.7.0",
+            "must issue a starttls command first",
+            Reason::FailedStartTls,
+        ),
+        (
+            "4.7.0",
+            "tls required for rcpt domain",
+            Reason::FailedStartTls,
+        ),
+        (
+            "4.7.29",
+            "senders to use tls/ssl for smtp",
+            Reason::FailedStartTls,
+        ),
+        (
+            "5.7.29",
+            "senders to use tls/ssl for smtp",
+            Reason::FailedStartTls,
+        ),
+        (
+            "4.2.2",
+            "inbox is out of storage space",
+            Reason::MailboxFull,
+        ),
+        (
+            "5.2.2",
+            "inbox is out of storage space",
+            Reason::MailboxFull,
+        ),
+        ("4.2.2", "is over quota", Reason::MailboxFull),
+        ("5.2.2", "is over quota", Reason::MailboxFull),
+        ("5.7.1", "email quota exceeded", Reason::MailboxFull),
+        (
+            "5.2.3",
+            "exceeded google's message size limits",
+            Reason::ExceedLimit,
+        ),
+        (
+            "5.3.4",
+            "exceeded google's message size limits",
+            Reason::MesgTooBig,
+        ),
+        (
+            "5.3.4",
+            "exceeds google's message size limit of",
+            Reason::MesgTooBig,
+        ),
+        ("5.4.6", "message exceeded 50 hops", Reason::NetworkError),
+        ("5.6.0", "message exceeded 50 hops", Reason::NetworkError),
+        ("5.7.0", "mail relay denied", Reason::NoRelaying),
+        ("5.7.1", "invalid credentials for relay", Reason::NoRelaying),
+        (
+            "5.7.1",
+            "is not authorized to send email directly to our servers",
+            Reason::NoRelaying,
+        ),
+        (
+            "5.7.1",
+            "missing a valid address in the from: header",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.1",
+            "multiple addresses in from: header are not accepted",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.1",
+            "is not rfc 5322 compliant",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.1",
+            "missing a valid message-id: header",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.1",
+            "contains a unicode character in a disallowed header",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.1",
+            "encoded-word syntax is not permitted",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.1.7",
+            "is not a valid rfc 5321 address",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.6.0",
+            "mail message is malformed",
+            Reason::NotCompliantRfc,
+        ),
+        (
+            "5.7.0",
+            "illegal attachment on your message",
+            Reason::PolicyViolation,
+        ),
+        (
+            "5.7.0",
+            "blocked because its content presents a potential",
+            Reason::PolicyViolation,
+        ),
+        (
+            "5.7.1",
+            "has a policy that prohibited the mail that you sent",
+            Reason::PolicyViolation,
+        ),
+        (
+            "4.7.28",
+            "sending messages with the same message-id:",
+            Reason::PolicyViolation,
+        ),
+        ("5.7.0", "mail sending denied", Reason::Rejected),
+        (
+            "5.7.1",
+            "unauthenticated email is not accepted",
+            Reason::Rejected,
+        ),
+        ("4.7.0", "does not have a ptr record", Reason::RequirePtr),
+        (
+            "4.7.23",
+            " have a ptr record, or the ptr record",
+            Reason::RequirePtr,
+        ),
+        (
+            "5.7.1",
+            "ipv6 sending guidelines regarding ptr records",
+            Reason::RequirePtr,
+        ),
+        ("5.7.25", "does not have a ptr record", Reason::RequirePtr),
+        (
+            "5.7.25",
+            "does not match the ip address of the hostname",
+            Reason::RequirePtr,
+        ),
+        ("4.7.0", "too many login attempts", Reason::SecurityError),
+        (
+            "5.7.0",
+            "no identity changes permitted",
+            Reason::SecurityError,
+        ),
+        ("5.5.1", "authentication required.", Reason::SecurityError),
+        ("5.7.0", "authentication required.", Reason::SecurityError),
+        (
+            "5.7.",
+            "application-specific password required",
+            Reason::SecurityError,
+        ),
+        (
+            "5.7.",
+            "please log in with your web browser",
+            Reason::SecurityError,
+        ),
+        (
+            "5.7.14",
+            "please log in through your web browser",
+            Reason::SecurityError,
+        ),
+        (
+            "5.7.",
+            "username and password not accepted",
+            Reason::SecurityError,
+        ),
+        (
+            "4.7.0",
+            "due to the nature of the content or the links within",
+            Reason::SpamDetected,
+        ),
+        ("5.7.1", "likely unsolicited mail", Reason::SpamDetected),
+        ("4.2.1", "is receiving mail too quickly", Reason::Speeding),
+        (
+            "4.2.1",
+            "peak smtp relay limit exceeded for customer",
+            Reason::Speeding,
+        ),
+        (
+            "4.2.1",
+            "rate that prevents additional messages from being delivered",
+            Reason::Speeding,
+        ),
+        (
+            "5.2.1",
+            "rate that prevents additional messages from being delivered",
+            Reason::Speeding,
+        ),
+        ("5.4.5", "daily sending quota exceeded", Reason::Speeding),
+        (
+            "5.4.5",
+            "daily user sending limit exceeded",
+            Reason::Speeding,
+        ),
+        (
+            "5.4.5",
+            "daily smtp relay limit exceeded for",
+            Reason::Speeding,
+        ),
+        (
+            "5.7.1",
+            "daily smtp relay limit exceeded for",
+            Reason::Speeding,
+        ),
+        ("5.7.1", "this mail has been rate limited", Reason::Speeding),
+        (
+            "5.2.1",
+            "account that you tried to reach is disabled",
+            Reason::Suspend,
+        ),
+        (
+            "5.2.1",
+            "account that you tried to reach is inactive",
+            Reason::Suspend,
+        ),
+        ("4.5.0", "smtp protocol violation", Reason::SyntaxError),
+        ("5.7.10", "smtp protocol violation", Reason::SyntaxError),
+        ("5.5.2", "syntax error", Reason::SyntaxError),
+        ("5.7.11", "syntax error", Reason::SyntaxError),
+        ("5.5.1", "bad sequence of commands", Reason::SyntaxError),
+        ("5.5.1", "unrecognized command", Reason::SyntaxError),
+        ("4.3.0", "temporary system problem", Reason::SystemError),
+        ("4.7.0", "temporary system problem", Reason::SystemError),
+        ("4.4.5", "server busy", Reason::SystemError),
+        (
+            "4.3.0",
+            "mail server temporarily rejected message",
+            Reason::SystemError,
+        ),
+        (
+            "4.3.0",
+            "mail server has temporarily rejected this message",
+            Reason::SystemError,
+        ),
+        (
+            "4.5.3",
+            "your message has too many recipients",
+            Reason::TooManyConn,
+        ),
+        (
+            "5.5.3",
+            "too many recipients for this sender",
+            Reason::TooManyConn,
+        ),
+        (
+            "5.1.1",
+            "the email account that you tried to reach does not exist",
+            Reason::UserUnknown,
+        ),
+        (
+            "5.2.1",
+            "the email account that you tried to reach is disabled",
+            Reason::Suspend,
+        ),
+    ],
+};
