@@ -25,6 +25,13 @@ fn mac(secret: &[u8], campaign_id: i64, recipient_id: i64) -> String {
     hex
 }
 
+/// A short tag that makes this database's identifiers unique across databases: two
+/// stores both have a campaign 1, but not the same tag (8 hex characters of an HMAC).
+pub fn campaign_tag(secret: &[u8], campaign_id: i64) -> String {
+    let m = mac(secret, campaign_id, -1);
+    m.get(..8).unwrap_or(&m).to_string()
+}
+
 /// The token for one recipient of one campaign: `<campaign>.<recipient>.<mac>`.
 pub fn token(secret: &[u8], campaign_id: i64, recipient_id: i64) -> String {
     format!(

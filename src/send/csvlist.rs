@@ -40,14 +40,16 @@ const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", 
 /// Reads and checks a recipient list.
 pub fn read(path: &Path) -> Result<RecipientList, ListError> {
     let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ListError::Read {
+        path: shown.clone(),
+        source: csv::Error::from(e),
+    })?;
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(true)
-        .from_path(path)
-        .map_err(|source| ListError::Read {
-            path: shown.clone(),
-            source,
-        })?;
+        .from_reader(bytes.as_slice());
+    // Line numbers from byte offsets: the csv crate's own count is off by one with CRLF.
+    let mut lines = LineCounter::default();
     let headers: Vec<String> = rdr
         .byte_headers()
         .map_err(|source| ListError::Read {
@@ -82,13 +84,14 @@ pub fn read(path: &Path) -> Result<RecipientList, ListError> {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() + 1);
+                let line = e.position().map_or(0, |p| lines.line_at(&bytes, p.byte()));
                 list.problems.push(format!("line {line}: {e}"));
                 continue;
             }
         };
-        // csv counts the line terminators before the record: +1 is the file's line number
-        let line = rec.position().map_or(0, |p| p.line() as usize + 1);
+        let line = rec
+            .position()
+            .map_or(0, |p| lines.line_at(&bytes, p.byte()) as usize);
         if rec.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
             continue; // blank line
         }
@@ -135,6 +138,31 @@ pub fn read(path: &Path) -> Result<RecipientList, ListError> {
         });
     }
     Ok(list)
+}
+
+/// Turns byte offsets (met in increasing order) into 1-based line numbers.
+#[derive(Default)]
+struct LineCounter {
+    offset: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+        let mut offset = (offset as usize).min(bytes.len());
+        // After a CRLF the reader may place the next record on the LF itself.
+        if bytes.get(offset) == Some(&b'\n') {
+            offset += 1;
+        }
+        if offset >= self.offset {
+            self.newlines += bytes[self.offset..offset]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.offset = offset;
+        }
+        self.newlines + 1
+    }
 }
 
 /// A checked address (`local@domain`, domain lower case), or `None` when it is not one

@@ -294,8 +294,9 @@ fn send_one(
         .return_path
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d);
-    let message_id = format!("rebound.{}.{}@{domain}", campaign.id, row.id);
-    let envelope_id = format!("rebound.{}.{}", campaign.id, row.id);
+    let tag = verp::campaign_tag(&cfg.secret, campaign.id);
+    let message_id = format!("rebound.{}.{}.{tag}@{domain}", campaign.id, row.id);
+    let envelope_id = format!("rebound.{}.{}.{tag}", campaign.id, row.id);
     let token = verp::token(&cfg.secret, campaign.id, row.id);
     let return_path = verp::return_path(&cfg.return_path, &token);
     let content = template.render(
