@@ -160,8 +160,9 @@ pub fn run(
             queue.push_back(r);
         }
     }
-    drop(store);
-
+    // One connection shared by the workers: SQLite has one writer at a time, and waiting
+    // on a mutex is cheaper than SQLite's sleeping busy handler.
+    let store = Arc::new(Mutex::new(store));
     let queue = Arc::new(Mutex::new(queue));
     let pace = Arc::new(Pace {
         interval: cfg
@@ -179,8 +180,9 @@ pub fn run(
             (queue.clone(), pace.clone(), template.clone(), tx.clone());
         let cfg = cfg.clone();
         let campaign = campaign.clone();
+        let store = store.clone();
         handles.push(std::thread::spawn(move || {
-            worker(&cfg, &campaign, &template, &queue, &pace, &tx);
+            worker(&cfg, &campaign, &template, &store, &queue, &pace, &tx);
         }));
     }
     drop(tx);
@@ -205,7 +207,7 @@ pub fn run(
     for h in handles {
         let _ = h.join();
     }
-    let store = Store::open(&cfg.db)?;
+    let store = store.lock().unwrap_or_else(|p| p.into_inner());
     summary.totals = store.state_counts(&campaign)?;
     if let Some(error) = server_error {
         let left = store.pending(&campaign)?.len();
@@ -220,31 +222,17 @@ fn worker(
     cfg: &SendConfig,
     campaign: &Campaign,
     template: &message::Template,
+    store: &Mutex<Store>,
     queue: &Mutex<VecDeque<RecipientRow>>,
     pace: &Pace,
     tx: &mpsc::Sender<Result<Event, String>>,
 ) {
-    let mut store = match Store::open(&cfg.db) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = tx.send(Err(e.to_string()));
-            return;
-        }
-    };
     let mut session: Option<Session> = None;
     loop {
         let Some(row) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
             break;
         };
-        match send_one(
-            cfg,
-            campaign,
-            template,
-            &mut store,
-            &mut session,
-            pace,
-            &row,
-        ) {
+        match send_one(cfg, campaign, template, store, &mut session, pace, &row) {
             Ok(ev) => {
                 let _ = tx.send(Ok(ev));
             }
@@ -283,7 +271,7 @@ fn send_one(
     cfg: &SendConfig,
     campaign: &Campaign,
     template: &message::Template,
-    store: &mut Store,
+    store: &Mutex<Store>,
     session: &mut Option<Session>,
     pace: &Pace,
     row: &RecipientRow,
@@ -314,15 +302,21 @@ fn send_one(
     };
     let mut attempt = 0u32;
     loop {
+        if session.as_ref().is_some_and(|s| !s.usable()) {
+            *session = None;
+        }
         if session.is_none() {
             *session = Some(connect(cfg)?);
         }
         pace.wait();
         let s = session.as_mut().ok_or("no session")?;
         let result = s.transaction(&env, &content, || {
-            store.mark_sending(row.id, &message_id, &envelope_id, &token)
+            store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .mark_sending(row.id, &message_id, &envelope_id, &token)
         });
-        let mut outcome =
+        let outcome =
             |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
                 store_outcome(store, row.id, state, reply, code, receipt, reason, hard)
             };
@@ -395,7 +389,7 @@ fn send_one(
 
 #[allow(clippy::too_many_arguments)]
 fn store_outcome(
-    store: &mut Store,
+    store: &Mutex<Store>,
     id: i64,
     state: SendState,
     reply: &str,
@@ -405,6 +399,8 @@ fn store_outcome(
     hard: Option<bool>,
 ) -> Result<(), String> {
     store
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
         .record(
             id,
             &Outcome {

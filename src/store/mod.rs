@@ -63,6 +63,9 @@ impl Store {
         // a second writer wait instead of failing at once.
         self.conn
             .pragma_update(None, "journal_mode", "WAL")
+            // In WAL mode NORMAL keeps every commit across a crash of the process (a kill);
+            // only an operating-system crash can lose the last ones.
+            .and_then(|_| self.conn.pragma_update(None, "synchronous", "NORMAL"))
             .and_then(|_| self.conn.pragma_update(None, "foreign_keys", "ON"))
             .and_then(|_| self.conn.busy_timeout(std::time::Duration::from_secs(30)))
             .map_err(|e| self.err(e))?;
