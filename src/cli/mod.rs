@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
+mod clean;
 mod eval;
 mod parse;
 mod send;
@@ -21,6 +22,7 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
+    Clean(clean::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -31,6 +33,7 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
+        Command::Clean(args) => clean::run(args),
     };
     match result {
         Ok(code) => code,

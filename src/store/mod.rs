@@ -4,6 +4,7 @@
 
 mod campaigns;
 mod schema;
+mod suppressions;
 
 pub use campaigns::{Campaign, Outcome, RecipientRow, SendState};
 

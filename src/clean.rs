@@ -1,0 +1,232 @@
+//! List cleaning: copy a CSV list without the rows that must not be mailed (suppressed,
+//! invalid, and with `dedupe` repeated addresses), keeping every other column and the header
+//! as they were, and say why each removed row went. Streams: memory grows with the
+//! suppression list and (with dedupe) 16 bytes per distinct address, not with the file.
+
+use crate::send::csvlist::normalize_address;
+use std::collections::{HashMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+
+/// What a cleaning run did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CleanSummary {
+    pub rows: u64,
+    pub kept: u64,
+    pub suppressed: u64,
+    pub invalid: u64,
+    pub duplicate: u64,
+    /// Rows whose field count differs from the header's (removed, with the line number).
+    pub malformed: u64,
+}
+
+/// Why a list could not be cleaned.
+#[derive(Debug, thiserror::Error)]
+pub enum CleanError {
+    #[error("{0}")]
+    Csv(#[from] csv::Error),
+    #[error("no email column in the header row ({0}); name one of: email, e-mail, email_address, address, mail")]
+    NoEmailColumn(String),
+    #[error("the input is empty: no header row")]
+    Empty,
+}
+
+const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", "mail"];
+
+/// 128 bits of an address's normalised form, for duplicate detection in little memory.
+fn fingerprint(addr: &str) -> u128 {
+    let mut a = std::collections::hash_map::DefaultHasher::new();
+    addr.hash(&mut a);
+    let mut b = std::collections::hash_map::DefaultHasher::new();
+    (addr, 0x9E37_79B9u32).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// Cleans `input` into `kept`; removed rows go to `removed` (with a `removed_reason`
+/// column) when given. `progress` is called every 64k rows with the count so far.
+pub fn clean(
+    mut input: impl Read,
+    mut kept: impl Write,
+    removed: Option<Box<dyn Write>>,
+    suppressed: &HashMap<String, String>,
+    dedupe: bool,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CleanSummary, CleanError> {
+    // Keep the input's byte-order mark and line ends: the csv reader drops the one and
+    // the writer would change the other.
+    let mut head = vec![0u8; 64 * 1024];
+    let mut got = 0;
+    while got < head.len() {
+        match input.read(&mut head[got..]).map_err(csv::Error::from)? {
+            0 => break,
+            n => got += n,
+        }
+    }
+    head.truncate(got);
+    let bom = head.starts_with("\u{feff}".as_bytes());
+    let crlf = head
+        .iter()
+        .position(|&b| b == b'\n')
+        .is_some_and(|i| i > 0 && head[i - 1] == b'\r');
+    let terminator = if crlf {
+        csv::Terminator::CRLF
+    } else {
+        csv::Terminator::Any(b'\n')
+    };
+    if bom {
+        kept.write_all("\u{feff}".as_bytes())
+            .map_err(csv::Error::from)?;
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(std::io::Cursor::new(head).chain(input));
+    let writer = || {
+        let mut b = csv::WriterBuilder::new();
+        b.flexible(true).terminator(terminator);
+        b
+    };
+    let mut out = writer().from_writer(kept);
+    let mut rem = removed.map(|w| writer().from_writer(w));
+    let mut rec = csv::ByteRecord::new();
+    if !rdr.read_byte_record(&mut rec)? {
+        return Err(CleanError::Empty);
+    }
+    let header = rec.clone();
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
+        .collect();
+    let col = names
+        .iter()
+        .position(|h| EMAIL_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
+        .ok_or_else(|| CleanError::NoEmailColumn(names.join(", ")))?;
+    out.write_byte_record(&header)?;
+    if let Some(w) = rem.as_mut() {
+        let mut h = header.clone();
+        h.push_field(b"removed_reason");
+        w.write_byte_record(&h)?;
+    }
+    let mut seen: HashSet<u128> = HashSet::new();
+    let mut s = CleanSummary::default();
+    let mut lower = String::new();
+    while rdr.read_byte_record(&mut rec)? {
+        s.rows += 1;
+        if s.rows % 65_536 == 0 {
+            progress(s.rows);
+        }
+        let why: Option<String> = if rec.len() != header.len() {
+            s.malformed += 1;
+            Some(format!(
+                "{} fields, the header has {}",
+                rec.len(),
+                header.len()
+            ))
+        } else {
+            let raw = std::str::from_utf8(&rec[col]).unwrap_or("");
+            match normalize_address(raw) {
+                None => {
+                    s.invalid += 1;
+                    Some("invalid address".to_string())
+                }
+                Some(addr) => {
+                    lower.clear();
+                    lower.push_str(&addr);
+                    lower.make_ascii_lowercase();
+                    if let Some(reason) = suppressed.get(lower.as_str()) {
+                        s.suppressed += 1;
+                        Some(format!("suppressed: {reason}"))
+                    } else if dedupe && !seen.insert(fingerprint(&lower)) {
+                        s.duplicate += 1;
+                        Some("duplicate address".to_string())
+                    } else {
+                        None
+                    }
+                }
+            }
+        };
+        match why {
+            None => {
+                s.kept += 1;
+                out.write_byte_record(&rec)?;
+            }
+            Some(reason) => {
+                if let Some(w) = rem.as_mut() {
+                    let mut r = rec.clone();
+                    r.push_field(reason.as_bytes());
+                    w.write_byte_record(&r)?;
+                }
+            }
+        }
+    }
+    out.flush().map_err(csv::Error::from)?;
+    if let Some(w) = rem.as_mut() {
+        w.flush().map_err(csv::Error::from)?;
+    }
+    progress(s.rows);
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cleans_and_explains() {
+        let input = "\u{feff}Name,EMAIL,city\r\n\"Doe, Ann\",ann@example.org,Paris\r\nBob,BOB@Example.org,Oslo\r\nBad,not-an-address,Rome\r\nAnn again,Ann@EXAMPLE.org,Lima\r\nShort,x@example.org\r\n";
+        let mut sup = HashMap::new();
+        sup.insert("bob@example.org".to_string(), "userunknown".to_string());
+        let mut kept = Vec::new();
+        let removed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl Write for Shared {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let s = clean(
+            input.as_bytes(),
+            &mut kept,
+            Some(Box::new(Shared(removed.clone()))),
+            &sup,
+            true,
+            &mut |_| {},
+        )
+        .unwrap();
+        assert_eq!(
+            s,
+            CleanSummary {
+                rows: 5,
+                kept: 1,
+                suppressed: 1,
+                invalid: 1,
+                duplicate: 1,
+                malformed: 1
+            }
+        );
+        let kept = String::from_utf8(kept).unwrap();
+        assert_eq!(
+            kept,
+            "\u{feff}Name,EMAIL,city\r\n\"Doe, Ann\",ann@example.org,Paris\r\n"
+        );
+        let removed = String::from_utf8(removed.lock().unwrap().clone()).unwrap();
+        assert!(
+            removed.contains("Bob,BOB@Example.org,Oslo,suppressed: userunknown\r\n"),
+            "{removed}"
+        );
+        assert!(removed.contains("Ann again,Ann@EXAMPLE.org,Lima,duplicate address"));
+        assert!(
+            removed.contains("Short,x@example.org,\"2 fields, the header has 3\""),
+            "{removed}"
+        );
+    }
+}
