@@ -57,8 +57,14 @@ pub fn text(o: &Output) -> String {
 
 /// Rows of a query on the store, each column as text ('' for NULL).
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
-    let conn = rusqlite::Connection::open(db).expect("open store");
-    let mut stmt = conn.prepare(sql).expect("prepare");
+    try_query(db, sql).expect("query the store")
+}
+
+/// Like `query`, but `None` while the store is not there yet (another process is still
+/// creating it).
+pub fn try_query(db: &Path, sql: &str) -> Option<Vec<Vec<String>>> {
+    let conn = rusqlite::Connection::open(db).ok()?;
+    let mut stmt = conn.prepare(sql).ok()?;
     let n = stmt.column_count();
     let rows = stmt
         .query_map([], |r| {
@@ -75,8 +81,8 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
                 })
                 .collect::<rusqlite::Result<Vec<String>>>()
         })
-        .expect("query");
-    rows.map(|r| r.expect("row")).collect()
+        .ok()?;
+    rows.collect::<rusqlite::Result<Vec<_>>>().ok()
 }
 
 /// Waits until `f` returns `Some`, up to `secs` seconds.
