@@ -1,8 +1,10 @@
 //! rebound: decode bounce messages (DSNs, MTA reports, complaints, auto-replies) into facts,
 //! and the pieces of the pipeline built on them.
 
+pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod hygiene;
 pub mod mailfiles;
 pub mod send;
 pub mod store;

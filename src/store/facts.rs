@@ -45,7 +45,10 @@ pub struct FactRow {
     pub reason: String,
     pub verdict: String,
     pub evidence: String,
+    pub blocklist: Option<String>,
     pub created_at: String,
+    /// Whether the fact lies within the window asked for.
+    pub recent: bool,
 }
 
 /// A checkpoint of one folder.
@@ -81,7 +84,9 @@ fn fact_row(r: &rusqlite::Row) -> rusqlite::Result<FactRow> {
         reason: r.get(4)?,
         verdict: r.get(5)?,
         evidence: r.get(6)?,
-        created_at: r.get(7)?,
+        blocklist: r.get(7)?,
+        created_at: r.get(8)?,
+        recent: r.get(9)?,
     })
 }
 
@@ -191,7 +196,7 @@ impl Store {
         Ok(rows)
     }
 
-    /// Facts of an address within the last `days` days, oldest first.
+    /// Every fact of an address, oldest first, marked `recent` when within `days` days.
     pub fn facts_for(&self, email: &str, days: u32) -> Result<Vec<FactRow>, StoreError> {
         facts_for(&self.conn, email, days).map_err(|e| self.err(e))
     }
@@ -228,9 +233,9 @@ fn facts_for(
     days: u32,
 ) -> rusqlite::Result<Vec<FactRow>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, email, matched_by, action, reason, verdict, evidence, created_at FROM facts
-          WHERE email = lower(?1) AND created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
-          ORDER BY created_at, id",
+        "SELECT id, email, matched_by, action, reason, verdict, evidence, blocklist, created_at,
+                created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
+           FROM facts WHERE email = lower(?1) ORDER BY created_at, id",
     )?;
     let rows = stmt
         .query_map(params![email, format!("-{days} days")], fact_row)?
@@ -408,8 +413,8 @@ impl Tx<'_> {
 
     /// Synchronous rejections recorded by `send` that are not facts yet: each becomes one
     /// fact (`matched_by = 'sync'`), so a later DSN for the same recipient is not counted
-    /// again. Returns the new facts' addresses.
-    pub fn import_sync_rejections(&self) -> Result<Vec<String>, StoreError> {
+    /// again. Returns the new facts: (id, address, reason).
+    pub fn import_sync_rejections(&self) -> Result<Vec<(i64, String, String)>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -421,13 +426,13 @@ impl Tx<'_> {
                    FROM recipients r
                   WHERE r.state = 'rejected'
                     AND NOT EXISTS (SELECT 1 FROM facts f WHERE f.recipient_id = r.id AND f.matched_by = 'sync')
-                 RETURNING email",
+                 RETURNING id, email, reason",
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([], |r| r.get(0))
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<String>, _>>()
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
     }
@@ -451,7 +456,7 @@ impl Tx<'_> {
             .map_err(|e| self.err(e))
     }
 
-    /// Facts of an address within the last `days` days, oldest first.
+    /// Every fact of an address, oldest first, marked `recent` when within `days` days.
     pub fn facts_for(&self, email: &str, days: u32) -> Result<Vec<FactRow>, StoreError> {
         facts_for(&self.tx, email, days).map_err(|e| self.err(e))
     }
