@@ -6,6 +6,7 @@ pub mod decode;
 pub mod eval;
 pub mod hygiene;
 pub mod mailfiles;
+pub mod poll;
 pub mod send;
 pub mod store;
 pub mod verp;

@@ -2,7 +2,10 @@
 
 mod eval;
 mod parse;
+mod policy;
+mod poll;
 mod send;
+mod suppress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -21,6 +24,9 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
+    Poll(poll::Args),
+    Suppress(suppress::Args),
+    Policy(policy::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -31,6 +37,9 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
+        Command::Poll(args) => poll::run(args),
+        Command::Suppress(args) => suppress::run(args),
+        Command::Policy(args) => policy::run(args),
     };
     match result {
         Ok(code) => code,
