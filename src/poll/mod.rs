@@ -239,10 +239,14 @@ async fn ensure_folders(session: &mut ImapSession, folders: &Folders) -> Result<
     for o in Outcome::ALL {
         let name = folders.for_outcome(o);
         if !existing.iter().any(|e| e == name) {
-            session
-                .create(name)
-                .await
-                .map_err(|e| format!("CREATE {name}: {e}"))?;
+            if let Err(e) = session.create(name).await {
+                // Another connection (a second account on the same server) may have
+                // made it meanwhile (RFC 5530 ALREADYEXISTS).
+                let e = e.to_string();
+                if !e.contains("ALREADYEXISTS") {
+                    return Err(format!("CREATE {name}: {e}"));
+                }
+            }
             existing.push(name.to_string());
         }
     }
