@@ -663,13 +663,14 @@ fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
         .subsec_nanos() as u64;
     eprintln!("kill-loop seed {seed}");
     let mut killed = 0;
+    let mut partial = 0;
     for run in 0..12 {
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(20 + (seed >> 33) % 250);
+        let delay = Duration::from_millis(120 + (seed >> 33) % 300);
         let mut child = Command::new(BIN)
-            .args(["poll", "--batch", "2"])
+            .args(["poll", "--batch", "1"])
             .current_dir(&dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -681,9 +682,22 @@ fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
             killed += 1;
         }
         child.wait().unwrap();
-        eprintln!("run {run}: killed after {delay:?}");
+        let stored: i64 = Connection::open(dir.join("rebound.db"))
+            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if stored > 0 && (stored as usize) < n {
+            partial += 1;
+        }
+        eprintln!("run {run}: killed after {delay:?}, {stored} of {n} messages stored");
     }
-    assert!(killed >= 5, "only {killed} runs were killed mid-way");
+    assert!(
+        killed >= 5,
+        "only {killed} of 12 runs were killed before they finished"
+    );
+    assert!(
+        partial >= 3,
+        "only {partial} runs were killed part-way through the folder"
+    );
     let summary = poll_json(&dir, &[]);
     assert_eq!(summary["errors"], 0, "{summary}");
     let c = db(&dir);
