@@ -2,9 +2,12 @@
 //! and the pieces of the pipeline built on them.
 
 pub mod clean;
+pub mod correlate;
 pub mod decode;
 pub mod eval;
+pub mod hygiene;
 pub mod mailfiles;
+pub mod poll;
 pub mod send;
 pub mod store;
 pub mod verp;

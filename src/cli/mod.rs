@@ -3,7 +3,10 @@
 mod clean;
 mod eval;
 mod parse;
+mod policy;
+mod poll;
 mod send;
+mod suppress;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -23,6 +26,9 @@ enum Command {
     Eval(eval::Args),
     Send(Box<send::Args>),
     Clean(clean::Args),
+    Poll(poll::Args),
+    Suppress(suppress::Args),
+    Policy(policy::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -34,6 +40,9 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
         Command::Clean(args) => clean::run(args),
+        Command::Poll(args) => poll::run(args),
+        Command::Suppress(args) => suppress::run(args),
+        Command::Policy(args) => policy::run(args),
     };
     match result {
         Ok(code) => code,

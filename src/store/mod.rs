@@ -3,10 +3,13 @@
 //! lost is one transaction.
 
 mod campaigns;
+mod facts;
 mod schema;
 mod suppressions;
 
 pub use campaigns::{Campaign, Outcome, RecipientRow, SendState};
+pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
+pub use suppressions::Suppression;
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -47,6 +47,52 @@ const MIGRATIONS: &[&str] = &[
         key TEXT PRIMARY KEY,
         value BLOB NOT NULL
     );",
+    // 3: what poll read: each message once (Message-ID + SHA-256 of its bytes), one row
+    // per fact with the key that tied it to a send and the policy's verdict, and the
+    // per-folder checkpoints.
+    "CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uid INTEGER,
+        outcome TEXT NOT NULL,
+        error TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+        UNIQUE (message_id, sha256)
+    );
+    CREATE TABLE facts (
+        id INTEGER PRIMARY KEY,
+        message_row INTEGER REFERENCES messages(id),
+        email TEXT,
+        matched_by TEXT NOT NULL,
+        campaign_id INTEGER REFERENCES campaigns(id),
+        recipient_id INTEGER REFERENCES recipients(id),
+        action TEXT,
+        reason TEXT NOT NULL,
+        hard INTEGER NOT NULL,
+        status TEXT,
+        diagnostic TEXT,
+        feedback_type TEXT,
+        blocklist TEXT,
+        listed_ip TEXT,
+        evidence TEXT NOT NULL,
+        verdict TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE INDEX facts_email ON facts(email, created_at);
+    CREATE INDEX facts_recipient ON facts(recipient_id);
+    CREATE UNIQUE INDEX facts_sync_once ON facts(recipient_id) WHERE matched_by = 'sync';
+    CREATE TABLE poll_checkpoints (
+        account TEXT NOT NULL,
+        folder TEXT NOT NULL,
+        uidvalidity INTEGER NOT NULL,
+        last_uid INTEGER NOT NULL,
+        updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now')),
+        PRIMARY KEY (account, folder)
+    );
+    CREATE INDEX recipients_email ON recipients(email);",
 ];
 
 /// Brings the schema to the newest version.

@@ -1,0 +1,230 @@
+//! `rebound suppress`: the suppression list by hand (list, add, remove, check, import, export).
+
+use anyhow::{bail, Context, Result};
+use rebound::store::{Store, Suppression};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Maintain the suppression list: addresses `send` skips.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The SQLite store.
+    #[arg(long, default_value = "rebound.db", global = true)]
+    db: PathBuf,
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Csv,
+    Json,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Cmd {
+    /// Print the list (address, reason, source, date, evidence).
+    List {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+    },
+    /// Add addresses.
+    Add {
+        #[arg(required = true)]
+        emails: Vec<String>,
+        #[arg(long, default_value = "manual")]
+        reason: String,
+        #[arg(long)]
+        evidence: Option<String>,
+    },
+    /// Remove addresses.
+    Remove {
+        #[arg(required = true)]
+        emails: Vec<String>,
+    },
+    /// Say whether each address is suppressed; exit code 0 when all are, 1 otherwise.
+    Check {
+        #[arg(required = true)]
+        emails: Vec<String>,
+    },
+    /// Add the entries of a CSV (header: email[,reason,source,evidence,created_at]) or
+    /// JSON (array of objects with the same names) file; existing entries are kept.
+    Import {
+        file: PathBuf,
+        /// Default: by the file's extension.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+    },
+    /// Write the list as CSV or JSON.
+    Export {
+        #[arg(long, value_enum, default_value = "csv")]
+        format: Format,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let mut store = Store::open(&args.db)?;
+    match args.command {
+        Cmd::List { format } => write(&store.suppressions()?, format, None)?,
+        Cmd::Export { format, output } => write(&store.suppressions()?, format, output.as_deref())?,
+        Cmd::Add {
+            emails,
+            reason,
+            evidence,
+        } => {
+            let rows: Vec<Suppression> = emails
+                .iter()
+                .map(|e| {
+                    check_address(e)?;
+                    Ok(Suppression {
+                        email: e.trim().to_string(),
+                        reason: reason.clone(),
+                        source: "manual".into(),
+                        evidence: evidence.clone(),
+                        created_at: String::new(),
+                    })
+                })
+                .collect::<Result<_>>()?;
+            let n = store.import_suppressions(&rows)?;
+            println!("added {n} (already listed: {})", rows.len() - n);
+        }
+        Cmd::Remove { emails } => {
+            let mut n = 0;
+            for e in &emails {
+                if store.unsuppress(e)? {
+                    n += 1;
+                } else {
+                    eprintln!("rebound: {e} was not on the list");
+                }
+            }
+            println!("removed {n}");
+        }
+        Cmd::Check { emails } => {
+            let mut all = true;
+            for e in &emails {
+                match store.suppression(e)? {
+                    Some(s) => println!(
+                        "{}: suppressed ({}, {}, {})",
+                        s.email, s.reason, s.source, s.created_at
+                    ),
+                    None => {
+                        all = false;
+                        println!("{}: not suppressed", e.trim().to_lowercase());
+                    }
+                }
+            }
+            return Ok(if all {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Cmd::Import { file, format } => {
+            let rows = read(&file, format)?;
+            let n = store.import_suppressions(&rows)?;
+            println!(
+                "imported {n} new of {} (already listed: {})",
+                rows.len(),
+                rows.len() - n
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_address(e: &str) -> Result<()> {
+    let e = e.trim();
+    if e.is_empty() || !e.contains('@') || e.contains(char::is_whitespace) {
+        bail!("'{e}' is not an email address");
+    }
+    Ok(())
+}
+
+fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<()> {
+    let mut out: Box<dyn Write> = match output {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("creating '{}'", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, rows)?;
+            writeln!(out)?;
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["email", "reason", "source", "evidence", "created_at"])?;
+            for r in rows {
+                w.write_record([
+                    r.email.as_str(),
+                    &r.reason,
+                    &r.source,
+                    r.evidence.as_deref().unwrap_or(""),
+                    &r.created_at,
+                ])?;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path, format: Option<Format>) -> Result<Vec<Suppression>> {
+    let format = format.unwrap_or(match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => Format::Json,
+        _ => Format::Csv,
+    });
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading '{}'", path.display()))?;
+    let rows: Vec<Suppression> = match format {
+        Format::Json => serde_json::from_str::<Vec<ImportRow>>(&text)
+            .with_context(|| format!("'{}'", path.display()))?
+            .into_iter()
+            .map(ImportRow::into_row)
+            .collect(),
+        Format::Csv => {
+            let mut r = csv::Reader::from_reader(text.as_bytes());
+            let mut rows = Vec::new();
+            for (i, rec) in r.deserialize::<ImportRow>().enumerate() {
+                let rec = rec.with_context(|| format!("'{}' line {}", path.display(), i + 2))?;
+                rows.push(rec.into_row());
+            }
+            rows
+        }
+    };
+    for (i, r) in rows.iter().enumerate() {
+        check_address(&r.email).with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
+    }
+    Ok(rows)
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ImportRow {
+    email: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    evidence: Option<String>,
+    #[serde(default)]
+    created_at: Option<String>,
+}
+
+impl ImportRow {
+    fn into_row(self) -> Suppression {
+        let nonempty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+        Suppression {
+            email: self.email,
+            reason: nonempty(self.reason).unwrap_or_else(|| "import".into()),
+            source: nonempty(self.source).unwrap_or_else(|| "import".into()),
+            evidence: nonempty(self.evidence),
+            created_at: nonempty(self.created_at).unwrap_or_default(),
+        }
+    }
+}

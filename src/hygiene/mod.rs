@@ -1,0 +1,209 @@
+//! The hygiene policy applied to facts: each fact gets a verdict, and an address is
+//! suppressed when its facts call for it (at once, or after N soft bounces in D days
+//! with no success since). Blocklist and reputation rejections never suppress anyone.
+
+mod policy;
+
+pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
+
+use crate::correlate::MatchKey;
+use crate::decode::Reason;
+use crate::store::{FactRow, StoreError, Tx};
+
+/// What the policy makes of one fact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Suppress the address now.
+    Suppress,
+    /// Counts toward the soft limit.
+    Soft,
+    /// Recorded only (the policy's ignore list).
+    Ignore,
+    /// The sender's reputation or a blocklist: counted per sender and list, never per address.
+    Reputation,
+    /// A successful delivery: resets the soft count.
+    Success,
+    /// A delay report: the message may still arrive.
+    Delayed,
+    /// The same rejection `send` already recorded at submission.
+    Duplicate,
+    /// Matched only by a key weaker than the policy allows to act on.
+    Weak,
+    /// Tied to no send.
+    Unmatched,
+    /// A VERP token with a bad signature.
+    Suspect,
+    /// A reason the policy does not name: recorded only.
+    Record,
+}
+
+impl Verdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Suppress => "suppress",
+            Verdict::Soft => "soft",
+            Verdict::Ignore => "ignore",
+            Verdict::Reputation => "reputation",
+            Verdict::Success => "success",
+            Verdict::Delayed => "delayed",
+            Verdict::Duplicate => "duplicate",
+            Verdict::Weak => "weak",
+            Verdict::Unmatched => "unmatched",
+            Verdict::Suspect => "suspect",
+            Verdict::Record => "record",
+        }
+    }
+}
+
+/// What the policy looks at in a fact.
+#[derive(Debug, Clone, Copy)]
+pub struct FactView<'a> {
+    pub key: MatchKey,
+    pub reason: Reason,
+    pub action: Option<&'a str>,
+    pub blocklist: bool,
+    /// A DSN for a recipient whose rejection `send` already recorded.
+    pub duplicate: bool,
+}
+
+impl Policy {
+    /// The verdict for one fact; the order of the checks is the policy's precedence.
+    pub fn classify(&self, f: FactView) -> Verdict {
+        match f.key {
+            MatchKey::Suspect => return Verdict::Suspect,
+            MatchKey::Unmatched => return Verdict::Unmatched,
+            _ => {}
+        }
+        let action = f.action.unwrap_or("").to_ascii_lowercase();
+        if matches!(action.as_str(), "delivered" | "relayed" | "expanded")
+            || f.reason == Reason::Delivered
+        {
+            return Verdict::Success;
+        }
+        if action == "delayed" {
+            return Verdict::Delayed;
+        }
+        if f.duplicate {
+            return Verdict::Duplicate;
+        }
+        if f.blocklist || self.reputation.contains(&f.reason) {
+            return Verdict::Reputation;
+        }
+        if self.ignore.contains(&f.reason) {
+            return Verdict::Ignore;
+        }
+        if f.key > self.weakest_key {
+            return Verdict::Weak;
+        }
+        if self.suppress.contains(&f.reason) {
+            Verdict::Suppress
+        } else if self.soft.contains(&f.reason) {
+            Verdict::Soft
+        } else {
+            Verdict::Record
+        }
+    }
+
+    /// The verdict of a stored fact under this policy (for previews of another policy).
+    pub fn reclassify(&self, f: &FactRow) -> Verdict {
+        if f.verdict == Verdict::Duplicate.as_str() {
+            return Verdict::Duplicate;
+        }
+        let key = MatchKey::parse(&f.matched_by).unwrap_or(MatchKey::Unmatched);
+        let reason = f.reason.parse().unwrap_or(Reason::Undefined);
+        self.classify(FactView {
+            key,
+            reason,
+            action: f.action.as_deref(),
+            blocklist: f.blocklist.is_some(),
+            duplicate: false,
+        })
+    }
+
+    /// Whether an address with these facts (oldest first, verdicts as given by `verdict`)
+    /// is to be suppressed, and why: (reason, evidence).
+    pub fn decide(
+        &self,
+        facts: &[FactRow],
+        last_accepted: Option<&str>,
+        verdict: impl Fn(&FactRow) -> Verdict,
+    ) -> Option<(String, String)> {
+        if let Some(f) = facts.iter().find(|f| verdict(f) == Verdict::Suppress) {
+            return Some((
+                f.reason.clone(),
+                format!("fact {} matched by {}: {}", f.id, f.matched_by, f.evidence),
+            ));
+        }
+        // The soft count restarts after the last success (success DSN or accepted send).
+        let mut reset = last_accepted.map(normalize).unwrap_or_default();
+        for f in facts {
+            if verdict(f) == Verdict::Success {
+                let at = normalize(&f.created_at);
+                if at > reset {
+                    reset = at;
+                }
+            }
+        }
+        let soft: Vec<&FactRow> = facts
+            .iter()
+            .filter(|f| f.recent && verdict(f) == Verdict::Soft && normalize(&f.created_at) > reset)
+            .collect();
+        if soft.len() as u32 >= self.soft_count {
+            let last = soft.last()?;
+            let ids: Vec<String> = soft.iter().map(|f| f.id.to_string()).collect();
+            return Some((
+                last.reason.clone(),
+                format!(
+                    "{} soft bounces within {} days (facts {})",
+                    soft.len(),
+                    self.soft_days,
+                    ids.join(", ")
+                ),
+            ));
+        }
+        None
+    }
+
+    /// After new facts of `email` were written in `tx`: suppresses it when the policy says
+    /// so. Returns true when the address was newly added to the list.
+    pub fn apply(&self, tx: &Tx, email: &str) -> Result<bool, StoreError> {
+        let facts = tx.facts_for(email, self.soft_days)?;
+        let accepted = tx.last_accepted(email, self.soft_days)?;
+        let stored = |f: &FactRow| stored_verdict(&f.verdict);
+        match self.decide(&facts, accepted.as_deref(), stored) {
+            Some((reason, evidence)) => tx.suppress(email, &reason, "poll", Some(&evidence)),
+            None => Ok(false),
+        }
+    }
+}
+
+fn stored_verdict(s: &str) -> Verdict {
+    [
+        Verdict::Suppress,
+        Verdict::Soft,
+        Verdict::Ignore,
+        Verdict::Reputation,
+        Verdict::Success,
+        Verdict::Delayed,
+        Verdict::Duplicate,
+        Verdict::Weak,
+        Verdict::Unmatched,
+        Verdict::Suspect,
+    ]
+    .into_iter()
+    .find(|v| v.as_str() == s)
+    .unwrap_or(Verdict::Record)
+}
+
+/// Timestamps are stored with (facts) or without (recipients) milliseconds; compare both
+/// as `YYYY-MM-DDTHH:MM:SS.sssZ`.
+fn normalize(t: &str) -> String {
+    if t.len() == 20 && t.ends_with('Z') {
+        format!("{}.000Z", &t[..19])
+    } else {
+        t.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,256 @@
+//! One message through the pipeline: decode → correlate → policy → commit, in one
+//! transaction. Synchronous (decoding and SQLite); the IMAP side calls it off the runtime.
+
+use crate::correlate::{Correlator, MatchKey};
+use crate::decode::{Bounce, Reason};
+use crate::hygiene::{FactView, Policy, Verdict};
+use crate::store::{NewFact, Store, StoreError};
+use sha2::{Digest, Sha256};
+
+/// Where a message goes after it was read (the folder kinds of `[poll.folders]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    /// A bounce tied to a send.
+    Processed,
+    /// A feedback (ARF) report.
+    Complaints,
+    /// Vacation and other automatic replies.
+    AutoReplies,
+    /// A bounce tied to nothing we sent, or with a forged VERP token.
+    Unmatched,
+    /// Not a bounce, or not readable: for a person to look at.
+    NotBounces,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Processed,
+        Outcome::Complaints,
+        Outcome::AutoReplies,
+        Outcome::Unmatched,
+        Outcome::NotBounces,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Processed => "processed",
+            Outcome::Complaints => "complaints",
+            Outcome::AutoReplies => "auto_replies",
+            Outcome::Unmatched => "unmatched",
+            Outcome::NotBounces => "not_bounces",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// What happened to one message.
+#[derive(Debug, Clone, Default)]
+pub struct Processed {
+    pub outcome: Option<Outcome>,
+    /// Seen before (same Message-ID and content): nothing was changed.
+    pub already_seen: bool,
+    /// The key of each fact, in order.
+    pub keys: Vec<MatchKey>,
+    /// Addresses this message put on the suppression list.
+    pub suppressed: Vec<String>,
+    /// Why the message could not be read, when it could not.
+    pub error: Option<String>,
+}
+
+/// The pipeline's settings.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub correlator: Correlator,
+    pub policy: Policy,
+}
+
+/// The Message-ID of the message itself (not of the message it returns), without `<>`.
+pub fn message_id(raw: &[u8]) -> String {
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+        .unwrap_or(raw.len());
+    let head = String::from_utf8_lossy(&raw[..head_end]);
+    let mut lines = head.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if !name.trim().eq_ignore_ascii_case("message-id") {
+            continue;
+        }
+        let mut v = value.trim().to_string();
+        while let Some(next) = lines.peek() {
+            if next.starts_with([' ', '\t']) {
+                v.push_str(next.trim());
+                lines.next();
+            } else {
+                break;
+            }
+        }
+        return v.trim_start_matches('<').trim_end_matches('>').to_string();
+    }
+    String::new()
+}
+
+/// SHA-256 of the bytes, hex.
+pub fn sha256_hex(raw: &[u8]) -> String {
+    Sha256::digest(raw)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn outcome_of(bounces: &[Bounce], keys: &[MatchKey]) -> Outcome {
+    if bounces.is_empty() {
+        return Outcome::NotBounces;
+    }
+    if bounces.iter().any(|b| b.reason == Reason::Feedback) {
+        return Outcome::Complaints;
+    }
+    if bounces
+        .iter()
+        .all(|b| b.reason == Reason::Vacation || b.evidence.module == "rfc3834")
+    {
+        return Outcome::AutoReplies;
+    }
+    if keys.iter().any(|k| k.matched()) {
+        Outcome::Processed
+    } else {
+        Outcome::Unmatched
+    }
+}
+
+impl Pipeline {
+    /// Turns the synchronous rejections `send` recorded into facts, once each.
+    pub fn import_sync_rejections(&self, store: &mut Store) -> Result<usize, StoreError> {
+        let tx = store.begin()?;
+        let new = tx.import_sync_rejections()?;
+        for (id, email, reason) in &new {
+            let v = self.policy.classify(FactView {
+                key: MatchKey::Sync,
+                reason: reason.parse().unwrap_or(Reason::Undefined),
+                action: Some("failed"),
+                blocklist: false,
+                duplicate: false,
+            });
+            tx.set_verdict(*id, v.as_str())?;
+            if matches!(v, Verdict::Suppress | Verdict::Soft) {
+                self.policy.apply(&tx, email)?;
+            }
+        }
+        tx.commit()?;
+        Ok(new.len())
+    }
+
+    /// Reads one message into the store. A message read before changes nothing and
+    /// comes back with the outcome it had then.
+    pub fn process(
+        &self,
+        store: &mut Store,
+        raw: &[u8],
+        account: &str,
+        folder: &str,
+        uid: Option<u32>,
+    ) -> Result<Processed, StoreError> {
+        let mid = message_id(raw);
+        let sha = sha256_hex(raw);
+        let tx = store.begin()?;
+        if let Some(prev) = tx.seen(&mid, &sha)? {
+            return Ok(Processed {
+                outcome: Some(Outcome::parse(&prev).unwrap_or(Outcome::NotBounces)),
+                already_seen: true,
+                ..Processed::default()
+            });
+        }
+        // The decoder promises not to panic; a message must still never be lost if it did.
+        let (bounces, error) = match std::panic::catch_unwind(|| crate::decode::decode(raw)) {
+            Ok(r) => (r.bounces, None),
+            Err(_) => (
+                Vec::new(),
+                Some("the decoder failed on this message".to_string()),
+            ),
+        };
+        let mut facts = Vec::with_capacity(bounces.len());
+        let mut keys = Vec::with_capacity(bounces.len());
+        for b in &bounces {
+            let m = self.correlator.correlate(&tx, b)?;
+            let duplicate = match &m.send {
+                Some(s) if s.state == "rejected" => tx.has_sync_fact(s.recipient_id)?,
+                _ => false,
+            };
+            let verdict = self.policy.classify(FactView {
+                key: m.key,
+                reason: b.reason,
+                action: b.action.map(|a| a.as_str()),
+                blocklist: b.blocklist.is_some(),
+                duplicate,
+            });
+            keys.push(m.key);
+            facts.push(NewFact {
+                email: m
+                    .send
+                    .as_ref()
+                    .map(|s| s.email.clone())
+                    .or(b.recipient.clone()),
+                matched_by: m.key.as_str().to_string(),
+                campaign_id: m.send.as_ref().map(|s| s.campaign_id),
+                recipient_id: m.send.as_ref().map(|s| s.recipient_id),
+                action: b.action.map(|a| a.as_str().to_string()),
+                reason: b.reason.as_str().to_string(),
+                hard: b.hard,
+                status: b.status.clone(),
+                diagnostic: b.diagnostic_code.clone(),
+                feedback_type: b.feedback_type.clone(),
+                blocklist: b.blocklist.as_ref().map(|l| l.list.clone()),
+                listed_ip: b.blocklist.as_ref().and_then(|l| l.listed_ip.clone()),
+                evidence: format!("{}: {}", b.evidence.module, b.evidence.rule),
+                verdict: verdict.as_str().to_string(),
+            });
+        }
+        let outcome = if error.is_some() {
+            Outcome::NotBounces
+        } else {
+            outcome_of(&bounces, &keys)
+        };
+        let error = error.or_else(|| {
+            bounces
+                .is_empty()
+                .then(|| "no delivery report, complaint or auto-reply found".to_string())
+        });
+        let row = tx.insert_message(
+            &mid,
+            &sha,
+            account,
+            folder,
+            uid,
+            outcome.as_str(),
+            error.as_deref(),
+        )?;
+        let mut suppressed = Vec::new();
+        for f in &facts {
+            tx.insert_fact(Some(row), f)?;
+        }
+        for f in &facts {
+            if f.verdict == Verdict::Suppress.as_str() || f.verdict == Verdict::Soft.as_str() {
+                if let Some(email) = &f.email {
+                    if self.policy.apply(&tx, email)? {
+                        suppressed.push(email.to_lowercase());
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(Processed {
+            outcome: Some(outcome),
+            already_seen: false,
+            keys,
+            suppressed,
+            error,
+        })
+    }
+}

@@ -1,0 +1,804 @@
+//! `rebound poll`, `suppress` and `policy` against the real test mail stack
+//! (`scripts/mailstack`: Postfix makes the DSNs, Dovecot serves them over IMAPS and
+//! STARTTLS). Each test works in its own IMAP folders and its own store, so tests run in
+//! parallel; the stack lives in its own state directory so other users of the default
+//! one are not disturbed.
+
+use futures_util::StreamExt;
+use rebound::poll::config::{Account, Tls};
+use rebound::poll::connect::{connect, ImapSession};
+use rusqlite::Connection;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_rebound");
+const OUTCOMES: [&str; 5] = [
+    "Processed",
+    "Complaints",
+    "AutoReplies",
+    "Unmatched",
+    "NotBounces",
+];
+
+/// The stack's KEY=VALUE facts (started once per test binary).
+fn stack() -> &'static HashMap<String, String> {
+    static ENV: OnceLock<HashMap<String, String>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let dir = std::env::var("REBOUND_TEST_MAILSTACK_DIR")
+            .unwrap_or_else(|_| "/tmp/rebound-mailstack-poll".into());
+        let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/mailstack"))
+            .arg("start")
+            .env("MAILSTACK_DIR", &dir)
+            .stderr(Stdio::inherit())
+            .output()
+            .expect("running scripts/mailstack start");
+        assert!(out.status.success(), "scripts/mailstack start failed");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    })
+}
+
+fn env(key: &str) -> String {
+    stack()
+        .get(key)
+        .unwrap_or_else(|| panic!("mailstack printed no {key}"))
+        .clone()
+}
+
+/// A fresh directory and a unique prefix for a test's folders and campaign.
+fn scratch(name: &str) -> (PathBuf, String) {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let tag = format!("t{stamp}{}-{name}", std::process::id());
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(&tag);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("password"), env("IMAP_PASSWORD")).unwrap();
+    (dir, tag)
+}
+
+fn account(dir: &Path, tls: Tls, folder: &str) -> Account {
+    Account {
+        name: None,
+        host: env("IMAP_HOST"),
+        port: Some(
+            env(if tls == Tls::Tls {
+                "IMAPS_PORT"
+            } else {
+                "IMAP_PORT"
+            })
+            .parse()
+            .unwrap(),
+        ),
+        tls,
+        user: env("IMAP_USER"),
+        password_env: None,
+        password_file: Some(dir.join("password")),
+        folder: folder.to_string(),
+        ca_file: Some(env("TLS_CA").into()),
+        server_name: Some(env("TLS_SERVER_NAME")),
+        use_move: true,
+    }
+}
+
+/// rebound.toml for accounts (tls mode, folder, use MOVE) and per-test outcome folders.
+fn write_config(dir: &Path, tag: &str, accounts: &[(&str, &str, bool)], extra: &str) -> PathBuf {
+    let mut t = format!("[poll]\nbatch = 3\n{extra}\n[poll.folders]\n");
+    for (key, name) in [
+        "processed",
+        "complaints",
+        "auto_replies",
+        "unmatched",
+        "not_bounces",
+    ]
+    .iter()
+    .zip(OUTCOMES)
+    {
+        t.push_str(&format!("{key} = \"{tag}-{name}\"\n"));
+    }
+    for (i, (tls, folder, use_move)) in accounts.iter().enumerate() {
+        let port = if *tls == "tls" {
+            env("IMAPS_PORT")
+        } else {
+            env("IMAP_PORT")
+        };
+        t.push_str(&format!(
+            "[[poll.account]]\nname = \"a{i}\"\nhost = \"{}\"\nport = {port}\ntls = \"{tls}\"\nuser = \"{}\"\npassword_file = \"{}\"\nfolder = \"{folder}\"\nca_file = \"{}\"\nserver_name = \"{}\"\nuse_move = {use_move}\n",
+            env("IMAP_HOST"),
+            env("IMAP_USER"),
+            dir.join("password").display(),
+            env("TLS_CA"),
+            env("TLS_SERVER_NAME"),
+        ));
+    }
+    let path = dir.join("rebound.toml");
+    std::fs::write(&path, t).unwrap();
+    path
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+async fn session(dir: &Path) -> ImapSession {
+    connect(&account(dir, Tls::Tls, "INBOX"), false)
+        .await
+        .expect("IMAP login")
+}
+
+async fn uids(s: &mut ImapSession, folder: &str, query: &str) -> Vec<u32> {
+    s.select(folder).await.expect("SELECT");
+    let mut v: Vec<u32> = s
+        .uid_search(query)
+        .await
+        .expect("UID SEARCH")
+        .into_iter()
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// Creates a folder and appends messages to it.
+fn fill(dir: &Path, folder: &str, messages: &[Vec<u8>]) {
+    rt().block_on(async {
+        let mut s = session(dir).await;
+        let _ = s.create(folder).await;
+        for m in messages {
+            s.append(folder, None, None, m).await.expect("APPEND");
+        }
+        s.logout().await.ok();
+    })
+}
+
+/// Messages per folder (missing folders count 0).
+fn counts(dir: &Path, folders: &[String]) -> BTreeMap<String, usize> {
+    rt().block_on(async {
+        let mut s = session(dir).await;
+        let mut out = BTreeMap::new();
+        for f in folders {
+            let n = match s.select(f).await {
+                Ok(mb) => mb.exists as usize,
+                Err(_) => 0,
+            };
+            out.insert(f.clone(), n);
+        }
+        s.logout().await.ok();
+        out
+    })
+}
+
+/// The Message-IDs of the messages in a folder.
+fn message_ids(dir: &Path, folder: &str) -> Vec<String> {
+    rt().block_on(async {
+        let mut s = session(dir).await;
+        let all = uids(&mut s, folder, "ALL").await;
+        let mut out = Vec::new();
+        if !all.is_empty() {
+            let set: Vec<String> = all.iter().map(|u| u.to_string()).collect();
+            let mut f = s.uid_fetch(set.join(","), "BODY.PEEK[]").await.unwrap();
+            while let Some(m) = f.next().await {
+                let m = m.unwrap();
+                out.push(rebound::poll::process::message_id(m.body().unwrap()));
+            }
+        }
+        drop(s);
+        out.sort();
+        out
+    })
+}
+
+fn outcome_folders(tag: &str) -> Vec<String> {
+    OUTCOMES.iter().map(|o| format!("{tag}-{o}")).collect()
+}
+
+/// A copy of a message with its own Message-ID.
+fn with_message_id(raw: &[u8], id: &str) -> Vec<u8> {
+    let text = String::from_utf8_lossy(raw).replace("\r\n", "\n");
+    let mut out = String::new();
+    let mut replaced = false;
+    let mut in_head = true;
+    for line in text.split_inclusive('\n') {
+        if in_head && line.trim().is_empty() {
+            if !replaced {
+                out.push_str(&format!("Message-ID: <{id}>\n"));
+                replaced = true;
+            }
+            in_head = false;
+        }
+        if in_head && !replaced && line.to_ascii_lowercase().starts_with("message-id:") {
+            out.push_str(&format!("Message-ID: <{id}>\n"));
+            replaced = true;
+            continue;
+        }
+        out.push_str(line);
+    }
+    out.replace('\n', "\r\n").into_bytes()
+}
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+fn rebound(args: &[&str], dir: &Path) -> (i32, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("running rebound");
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !stderr.trim().is_empty() {
+        eprintln!("rebound {args:?} stderr: {stderr}");
+    }
+    (out.status.code().unwrap_or(-1), stdout)
+}
+
+fn poll_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec!["poll", "--json"];
+    args.extend_from_slice(extra);
+    let (code, out) = rebound(&args, dir);
+    assert_eq!(code, 0, "poll failed: {out}");
+    serde_json::from_str(out.trim()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// Sends a campaign with the real `rebound send` (one recipient per line).
+fn send(dir: &Path, campaign: &str, recipients: &[String], port_key: &str) {
+    let mut csv = String::from("email\n");
+    for r in recipients {
+        csv.push_str(r);
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("list.csv"), csv).unwrap();
+    std::fs::write(
+        dir.join("message.eml"),
+        format!("From: News <news@rebound.test>\nSubject: {campaign}\n\nHello {{{{email}}}}\n"),
+    )
+    .unwrap();
+    let port = env(port_key);
+    let (code, out) = rebound(
+        &[
+            "send",
+            "--campaign",
+            campaign,
+            "--recipients",
+            "list.csv",
+            "--message",
+            "message.eml",
+            "--from",
+            &env("SENDER"),
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &port,
+            "--tls",
+            "starttls",
+            "--ca-file",
+            &env("TLS_CA"),
+            "--retries",
+            "0",
+        ],
+        dir,
+    );
+    assert_eq!(code, 0, "send failed: {out}");
+}
+
+fn db(dir: &Path) -> Connection {
+    Connection::open(dir.join("rebound.db")).unwrap()
+}
+
+fn suppressed(dir: &Path) -> BTreeSet<String> {
+    let c = db(dir);
+    let mut s = c.prepare("SELECT email FROM suppressions").unwrap();
+    s.query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// (email, matched_by, reason, verdict) of every fact read from a message, sorted.
+fn facts(dir: &Path) -> Vec<(String, String, String, String)> {
+    let c = db(dir);
+    let mut s = c
+        .prepare(
+            "SELECT coalesce(email, ''), matched_by, reason, verdict FROM facts
+              WHERE message_row IS NOT NULL ORDER BY 1, 2, 3, 4",
+        )
+        .unwrap();
+    s.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+fn fact(email: &str, key: &str, reason: &str, verdict: &str) -> (String, String, String, String) {
+    (email.into(), key.into(), reason.into(), verdict.into())
+}
+
+/// Waits until INBOX holds `want` reports about the campaign, then moves them to `folder`.
+fn collect_dsns(dir: &Path, campaign: &str, want: usize, folder: &str, timeout: Duration) {
+    rt().block_on(async {
+        let mut s = session(dir).await;
+        let _ = s.create(folder).await;
+        let start = Instant::now();
+        loop {
+            let found = uids(&mut s, "INBOX", &format!("TEXT \"{campaign}\"")).await;
+            if found.len() >= want {
+                let set: Vec<String> = found.iter().map(|u| u.to_string()).collect();
+                s.uid_mv(set.join(","), folder).await.expect("UID MOVE");
+                break;
+            }
+            assert!(
+                start.elapsed() < timeout,
+                "only {} of {want} reports for {campaign} arrived in {timeout:?}",
+                found.len()
+            );
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        s.logout().await.ok();
+    })
+}
+
+#[test]
+fn end_to_end_send_then_poll_over_imaps_and_starttls() {
+    let (dir, tag) = scratch("e2e");
+    let rcpt: Vec<String> = [
+        "RCPT_GOOD",
+        "RCPT_GOOD_REMOTE",
+        "RCPT_UNKNOWN_LOCAL",
+        "RCPT_UNKNOWN_VIRTUAL",
+        "RCPT_QUOTA_FULL",
+        "RCPT_REMOTE_UNKNOWN",
+        "RCPT_REMOTE_BLOCKED",
+        "RCPT_REMOTE_FULL",
+        "RCPT_REMOTE_TEMPFAIL",
+    ]
+    .iter()
+    .map(|k| env(k))
+    .collect();
+    send(&dir, &tag, &rcpt, "SMTP_PORT");
+    // Six failures at once, and the delay report for the temp-fail address (~10 s).
+    let inbox_a = format!("{tag}-in-a");
+    let inbox_b = format!("{tag}-in-b");
+    collect_dsns(&dir, &tag, 7, &inbox_a, Duration::from_secs(60));
+    // Split the reports: some are read over IMAPS, the rest over STARTTLS.
+    rt().block_on(async {
+        let mut s = session(&dir).await;
+        let _ = s.create(&inbox_b).await;
+        let all = uids(&mut s, &inbox_a, "ALL").await;
+        let set: Vec<String> = all[..3].iter().map(|u| u.to_string()).collect();
+        s.uid_mv(set.join(","), &inbox_b).await.unwrap();
+    });
+    let before_ids = {
+        let mut v = message_ids(&dir, &inbox_a);
+        v.extend(message_ids(&dir, &inbox_b));
+        v.sort();
+        v
+    };
+    assert_eq!(before_ids.len(), 7);
+    write_config(
+        &dir,
+        &tag,
+        &[("tls", &inbox_a, true), ("starttls", &inbox_b, true)],
+        "",
+    );
+
+    // A dry run says what would happen and changes nothing.
+    let (code, out) = rebound(&["poll", "--dry-run"], &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("addresses that would be suppressed: 3"),
+        "{out}"
+    );
+    assert!(suppressed(&dir).is_empty());
+    let c = counts(&dir, &[inbox_a.clone(), inbox_b.clone()]);
+    assert_eq!(
+        c.values().sum::<usize>(),
+        7,
+        "dry run moved messages: {c:?}"
+    );
+
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["messages"], 7, "{summary}");
+    assert_eq!(summary["by_outcome"]["processed"], 7, "{summary}");
+    assert_eq!(summary["by_key"]["verp"], 7, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+
+    assert_eq!(
+        suppressed(&dir),
+        BTreeSet::from([
+            env("RCPT_UNKNOWN_LOCAL"),
+            env("RCPT_UNKNOWN_VIRTUAL"),
+            env("RCPT_REMOTE_UNKNOWN"),
+        ])
+    );
+    assert_eq!(
+        facts(&dir),
+        vec![
+            fact(&env("RCPT_REMOTE_BLOCKED"), "verp", "blocked", "reputation"),
+            fact(&env("RCPT_QUOTA_FULL"), "verp", "mailboxfull", "soft"),
+            fact(&env("RCPT_REMOTE_FULL"), "verp", "mailboxfull", "soft"),
+            fact(
+                &env("RCPT_UNKNOWN_LOCAL"),
+                "verp",
+                "userunknown",
+                "suppress"
+            ),
+            fact(
+                &env("RCPT_UNKNOWN_VIRTUAL"),
+                "verp",
+                "userunknown",
+                "suppress"
+            ),
+            fact(
+                &env("RCPT_REMOTE_TEMPFAIL"),
+                "verp",
+                "systemerror",
+                "delayed"
+            ),
+            fact(
+                &env("RCPT_REMOTE_UNKNOWN"),
+                "verp",
+                "userunknown",
+                "suppress"
+            ),
+        ]
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect::<Vec<_>>()
+    );
+    // Every message ended in Processed; nothing was deleted.
+    let mut all = outcome_folders(&tag);
+    all.push(inbox_a.clone());
+    all.push(inbox_b.clone());
+    let c = counts(&dir, &all);
+    assert_eq!(c[&format!("{tag}-Processed")], 7, "{c:?}");
+    assert_eq!(c.values().sum::<usize>(), 7, "{c:?}");
+    assert_eq!(message_ids(&dir, &format!("{tag}-Processed")), before_ids);
+
+    // A second run finds nothing new; the blocklist is counted for the sender, not the address.
+    let again = poll_json(&dir, &[]);
+    assert_eq!(again["messages"], 0, "{again}");
+    let (_, preview) = rebound(&["policy", "preview"], &dir);
+    assert!(
+        preview.contains("would add 0 address(es); 3 already listed"),
+        "{preview}"
+    );
+    assert!(
+        preview.contains("list zen.spamhaus.org 127.0.0.1: 1"),
+        "{preview}"
+    );
+}
+
+#[test]
+fn sync_rejection_and_later_dsn_count_once() {
+    let (dir, tag) = scratch("sync");
+    send(
+        &dir,
+        &tag,
+        &[env("RCPT_REMOTE_FULL"), env("RCPT_REMOTE_UNKNOWN")],
+        "SMTP_REJECT_PORT",
+    );
+    // Later DSNs for the same two recipients (real Postfix reports from the fixtures).
+    let folder = format!("{tag}-in");
+    fill(
+        &dir,
+        &folder,
+        &[
+            with_message_id(
+                &fixture("fixtures/postfix/05-remote-mailbox-full.eml"),
+                &format!("{tag}-1@x"),
+            ),
+            with_message_id(
+                &fixture("fixtures/postfix/03-remote-unknown.eml"),
+                &format!("{tag}-2@x"),
+            ),
+        ],
+    );
+    // Two soft bounces suppress under this policy: counted twice, full@ would be listed.
+    let policy = rebound::hygiene::DEFAULT_POLICY.replace("count = 3", "count = 2");
+    std::fs::write(dir.join("policy.toml"), policy).unwrap();
+    write_config(
+        &dir,
+        &tag,
+        &[("tls", &folder, true)],
+        "policy = \"policy.toml\"",
+    );
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["messages"], 2, "{summary}");
+    assert_eq!(
+        suppressed(&dir),
+        BTreeSet::from([env("RCPT_REMOTE_UNKNOWN")])
+    );
+    let c = db(&dir);
+    let rows: Vec<(String, String, String)> = c
+        .prepare("SELECT email, matched_by, verdict FROM facts ORDER BY email, matched_by")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let full = env("RCPT_REMOTE_FULL");
+    let unknown = env("RCPT_REMOTE_UNKNOWN");
+    assert_eq!(
+        rows,
+        vec![
+            (full.clone(), "address".into(), "duplicate".into()),
+            (full, "sync".into(), "soft".into()),
+            (unknown.clone(), "address".into(), "duplicate".into()),
+            (unknown, "sync".into(), "suppress".into()),
+        ]
+    );
+    // Polling again imports nothing twice.
+    poll_json(&dir, &[]);
+    let n: i64 = db(&dir)
+        .query_row("SELECT count(*) FROM facts", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn forged_verp_and_never_sent_address_suppress_nobody() {
+    let (dir, tag) = scratch("forged");
+    let good = env("RCPT_GOOD_REMOTE");
+    send(&dir, &tag, std::slice::from_ref(&good), "SMTP_PORT");
+    let real = String::from_utf8(fixture("fixtures/postfix/01-unknown-local.eml")).unwrap();
+    // A report "about" an address we did send to, returned to a VERP address whose MAC is wrong.
+    let forged = real
+        .replace("nosuchuser@local.test", &good)
+        .replace(
+            "Delivered-To: bounces@rebound.test",
+            "Delivered-To: bounces+1.1.0123456789abcdef0123@rebound.test",
+        )
+        .replace(
+            "To: bounces@rebound.test",
+            "To: bounces+1.1.0123456789abcdef0123@rebound.test",
+        );
+    // A report for an address never sent to, with no key of ours.
+    let stranger = real
+        .replace("nosuchuser@local.test", "stranger@remote.test")
+        .replace("X-Rebound-Campaign: postfix-fixtures\n", "");
+    let folder = format!("{tag}-in");
+    fill(
+        &dir,
+        &folder,
+        &[
+            with_message_id(forged.as_bytes(), &format!("{tag}-forged@x")),
+            with_message_id(stranger.as_bytes(), &format!("{tag}-stranger@x")),
+            with_message_id(
+                &fixture("fixtures/handwritten/05-not-a-bounce.eml"),
+                &format!("{tag}-plain@x"),
+            ),
+            with_message_id(
+                &fixture("fixtures/handwritten/01-vacation.eml"),
+                &format!("{tag}-vac@x"),
+            ),
+            with_message_id(
+                &fixture("fixtures/handwritten/02-arf-abuse.eml"),
+                &format!("{tag}-arf@x"),
+            ),
+        ],
+    );
+    write_config(&dir, &tag, &[("starttls", &folder, true)], "");
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["messages"], 5, "{summary}");
+    assert!(suppressed(&dir).is_empty(), "{:?}", suppressed(&dir));
+    let f = facts(&dir);
+    assert!(
+        f.contains(&fact(&good, "suspect", "userunknown", "suspect")),
+        "{f:?}"
+    );
+    assert!(
+        f.contains(&fact(
+            "stranger@remote.test",
+            "unmatched",
+            "userunknown",
+            "unmatched"
+        )),
+        "{f:?}"
+    );
+    let c = counts(&dir, &outcome_folders(&tag));
+    assert_eq!(c[&format!("{tag}-Unmatched")], 2, "{c:?}");
+    assert_eq!(c[&format!("{tag}-NotBounces")], 1, "{c:?}");
+    assert_eq!(c[&format!("{tag}-AutoReplies")], 1, "{c:?}");
+    assert_eq!(c[&format!("{tag}-Complaints")], 1, "{c:?}");
+    // The not-a-bounce message is kept with the reason recorded.
+    let err: String = db(&dir)
+        .query_row(
+            "SELECT error FROM messages WHERE outcome = 'not_bounces'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(err.contains("no delivery report"), "{err}");
+}
+
+/// Messages of the fixtures, each with its own Message-ID, and how many facts each gives.
+fn corpus(tag: &str, copies: usize) -> (Vec<Vec<u8>>, usize) {
+    let mut out = Vec::new();
+    let mut facts = 0;
+    for suite in ["fixtures/postfix", "fixtures/handwritten"] {
+        let mut files: Vec<PathBuf> =
+            std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(suite))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+                .collect();
+        files.sort();
+        for copy in 0..copies {
+            for (i, f) in files.iter().enumerate() {
+                let m = with_message_id(
+                    &std::fs::read(f).unwrap(),
+                    &format!("{tag}-{copy}-{i}-{}@x", suite.len()),
+                );
+                facts += rebound::decode(&m).bounces.len();
+                out.push(m);
+            }
+        }
+    }
+    (out, facts)
+}
+
+#[test]
+fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
+    let (dir, tag) = scratch("kill");
+    let (messages, want_facts) = corpus(&tag, 3);
+    let n = messages.len();
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &messages);
+    write_config(&dir, &tag, &[("tls", &folder, true)], "");
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    eprintln!("kill-loop seed {seed}");
+    let mut killed = 0;
+    let mut partial = 0;
+    for run in 0..12 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(120 + (seed >> 33) % 300);
+        let mut child = Command::new(BIN)
+            .args(["poll", "--batch", "1"])
+            .current_dir(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            killed += 1;
+        }
+        child.wait().unwrap();
+        let stored: i64 = Connection::open(dir.join("rebound.db"))
+            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if stored > 0 && (stored as usize) < n {
+            partial += 1;
+        }
+        eprintln!("run {run}: killed after {delay:?}, {stored} of {n} messages stored");
+    }
+    assert!(
+        killed >= 5,
+        "only {killed} of 12 runs were killed before they finished"
+    );
+    assert!(
+        partial >= 3,
+        "only {partial} runs were killed part-way through the folder"
+    );
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["errors"], 0, "{summary}");
+    let c = db(&dir);
+    let (messages_stored, facts_stored): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM facts WHERE message_row IS NOT NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        messages_stored as usize, n,
+        "every message read exactly once"
+    );
+    assert_eq!(facts_stored as usize, want_facts, "no fact lost or doubled");
+    let mut all = outcome_folders(&tag);
+    all.push(folder.clone());
+    let counted = counts(&dir, &all);
+    assert_eq!(counted[&folder], 0, "{counted:?}");
+    assert_eq!(
+        counted.values().sum::<usize>(),
+        n,
+        "nothing deleted, nothing copied twice: {counted:?}"
+    );
+}
+
+#[test]
+fn uidvalidity_change_reads_again_without_counting_twice() {
+    let (dir, tag) = scratch("uidv");
+    let folder = format!("{tag}-in");
+    let (messages, _) = corpus(&tag, 1);
+    let first = &messages[..4];
+    fill(&dir, &folder, first);
+    // This account moves with COPY + \Deleted + UID EXPUNGE.
+    write_config(&dir, &tag, &[("tls", &folder, false)], "");
+    let s1 = poll_json(&dir, &[]);
+    assert_eq!(s1["messages"], 4, "{s1}");
+    let facts_before = facts(&dir).len();
+    // The folder is replaced: a new UIDVALIDITY, UIDs from 1 again, the same messages
+    // plus one new one.
+    let validity = |s: async_imap::types::Mailbox| s.uid_validity.unwrap();
+    let (old, new) = rt().block_on(async {
+        let mut s = session(&dir).await;
+        let old = validity(s.select(&folder).await.unwrap());
+        s.close().await.unwrap();
+        s.delete(&folder).await.unwrap();
+        s.create(&folder).await.unwrap();
+        for m in &messages[..5] {
+            s.append(&folder, None, None, m).await.unwrap();
+        }
+        let new = validity(s.select(&folder).await.unwrap());
+        (old, new)
+    });
+    assert_ne!(old, new);
+    let s2 = poll_json(&dir, &[]);
+    assert_eq!(s2["uidvalidity_changes"], 1, "{s2}");
+    assert_eq!(s2["messages"], 5, "{s2}");
+    assert_eq!(s2["already_seen"], 4, "{s2}");
+    let new_facts = rebound::decode(&messages[4]).bounces.len();
+    assert_eq!(facts(&dir).len(), facts_before + new_facts);
+    let mut all = outcome_folders(&tag);
+    all.push(folder.clone());
+    let c = counts(&dir, &all);
+    assert_eq!(c[&folder], 0, "{c:?}");
+    // 4 + 5 copies: the re-read ones were moved to the same folders again, not dropped.
+    assert_eq!(c.values().sum::<usize>(), 9, "{c:?}");
+}
+
+#[test]
+fn watch_picks_up_new_mail_with_idle() {
+    let (dir, tag) = scratch("watch");
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &[]);
+    write_config(&dir, &tag, &[("tls", &folder, true)], "");
+    let mut child = Command::new(BIN)
+        .args(["poll", "--watch"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(700));
+    fill(
+        &dir,
+        &folder,
+        &[with_message_id(
+            &fixture("fixtures/postfix/03-remote-unknown.eml"),
+            &format!("{tag}@x"),
+        )],
+    );
+    let start = Instant::now();
+    let target = format!("{tag}-Unmatched");
+    loop {
+        if counts(&dir, std::slice::from_ref(&target))[&target] == 1 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "watch did not process the new message"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
