@@ -8,6 +8,7 @@ pub mod eval;
 pub mod hygiene;
 pub mod mailfiles;
 pub mod poll;
+pub mod report;
 pub mod send;
 pub mod store;
 pub mod verp;

@@ -5,6 +5,7 @@ mod eval;
 mod parse;
 mod policy;
 mod poll;
+mod report;
 mod send;
 mod suppress;
 
@@ -26,6 +27,7 @@ enum Command {
     Eval(eval::Args),
     Send(Box<send::Args>),
     Clean(clean::Args),
+    Report(report::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
@@ -40,6 +42,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
         Command::Clean(args) => clean::run(args),
+        Command::Report(args) => report::run(args),
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),

@@ -4,11 +4,13 @@
 
 mod campaigns;
 mod facts;
+mod reports;
 mod schema;
 mod suppressions;
 
 pub use campaigns::{Campaign, Outcome, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
+pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
 
 use rusqlite::Connection;
