@@ -6,6 +6,7 @@ mod parse;
 mod policy;
 mod poll;
 mod report;
+mod run;
 mod send;
 mod suppress;
 
@@ -19,6 +20,39 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More log detail on stderr (-v: info, -vv: debug).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// Only errors on stderr.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Logs as JSON lines (for log collectors).
+    #[arg(long, global = true)]
+    log_json: bool,
+}
+
+/// Logs go to stderr; secrets are never logged (passwords are read, not printed).
+fn init_logs(cli: &Cli) {
+    let level = if cli.quiet {
+        tracing::Level::ERROR
+    } else {
+        match cli.verbose {
+            0 => tracing::Level::WARN,
+            1 => tracing::Level::INFO,
+            _ => tracing::Level::DEBUG,
+        }
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    if cli.log_json {
+        builder.json().init();
+    } else {
+        builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -28,6 +62,7 @@ enum Command {
     Send(Box<send::Args>),
     Clean(clean::Args),
     Report(report::Args),
+    Run(run::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
@@ -37,12 +72,14 @@ enum Command {
 /// it went (0 ok, 1 some inputs failed or a floor was missed, 2 usage).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logs(&cli);
     let result = match cli.command {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
         Command::Clean(args) => clean::run(args),
         Command::Report(args) => report::run(args),
+        Command::Run(args) => run::run(args),
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),

@@ -1,0 +1,240 @@
+//! `rebound run`: one scheduled cycle (cron, systemd timer): poll every account, apply the
+//! policy, clean the configured lists, write the configured report; one summary line.
+
+use anyhow::{Context, Result};
+use rebound::report::{self, Scope};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// One scheduled cycle: poll, clean lists, write a report; one summary line.
+///
+/// Reads rebound.toml: the [[poll.account]] entries (see `rebound poll --help`) and a
+/// [run] section:
+///
+///   [run]
+///   report = "reports/last-7-days.html"   # optional: HTML report of the last report_days
+///   report_days = 7
+///   [[run.clean]]                         # optional, repeatable
+///   in = "lists/newsletter.csv"
+///   out = "lists/newsletter.clean.csv"
+///   removed = "lists/newsletter.removed.csv"
+///   dedupe = true
+///
+/// A lock beside the store keeps two runs from racing on the same store and mailbox:
+/// a second run exits at once with code 75 (or waits, with --wait).
+/// Exit code: 0 when every step worked, 1 when one failed, 75 when another run is busy.
+///
+/// Example crontab line (every 10 minutes):
+///   */10 * * * * cd /var/lib/rebound && rebound run --quiet >> run.log
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
+    /// Configuration file.
+    #[arg(long, default_value = "rebound.toml")]
+    config: PathBuf,
+    /// The SQLite store.
+    #[arg(long, default_value = "rebound.db")]
+    db: PathBuf,
+    /// Wait for a running cycle to end instead of exiting.
+    #[arg(long)]
+    wait: bool,
+    /// Skip polling (only clean and report).
+    #[arg(long)]
+    no_poll: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSection {
+    report: Option<PathBuf>,
+    report_days: Option<u32>,
+    #[serde(default)]
+    clean: Vec<CleanJob>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CleanJob {
+    #[serde(rename = "in")]
+    input: PathBuf,
+    out: PathBuf,
+    removed: Option<PathBuf>,
+    #[serde(default)]
+    dedupe: bool,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    run: RunSection,
+    #[serde(default)]
+    poll: Option<toml::Value>,
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".run-lock");
+    PathBuf::from(p)
+}
+
+/// Polls by running `rebound poll --json` as a child: its own process, its own summary.
+fn poll(args: &Args) -> Result<String> {
+    let exe = std::env::current_exe().context("finding the rebound binary")?;
+    let out = Command::new(exe)
+        .args(["poll", "--json", "--config"])
+        .arg(&args.config)
+        .arg("--db")
+        .arg(&args.db)
+        .output()
+        .context("running poll")?;
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        anyhow::bail!("poll failed: {}", err.trim());
+    }
+    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
+    let outcomes: Vec<String> = summary["by_outcome"]
+        .as_object()
+        .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
+        .unwrap_or_default();
+    let suppressed = summary["suppressed"].as_array().map_or(0, |a| a.len());
+    Ok(format!(
+        "polled {} messages ({}), {} suppressed, {} errors",
+        n("messages"),
+        if outcomes.is_empty() {
+            "none new".into()
+        } else {
+            outcomes.join(", ")
+        },
+        suppressed,
+        n("errors")
+    ))
+}
+
+fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
+    let tmp = job.out.with_extension("rebound-tmp");
+    let input =
+        File::open(&job.input).with_context(|| format!("cannot read '{}'", job.input.display()))?;
+    let out = File::create(&tmp).with_context(|| format!("cannot write '{}'", tmp.display()))?;
+    let removed: Option<Box<dyn std::io::Write>> = match &job.removed {
+        Some(p) => Some(Box::new(std::io::BufWriter::new(
+            File::create(p).with_context(|| format!("cannot write '{}'", p.display()))?,
+        ))),
+        None => None,
+    };
+    let s = rebound::clean::clean(
+        std::io::BufReader::new(input),
+        std::io::BufWriter::new(out),
+        removed,
+        suppressed,
+        job.dedupe,
+        &mut |_| {},
+    )
+    .with_context(|| format!("cleaning '{}'", job.input.display()));
+    let s = match s {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+    };
+    std::fs::rename(&tmp, &job.out)
+        .with_context(|| format!("cannot write '{}'", job.out.display()))?;
+    Ok(format!(
+        "cleaned {}: kept {}, removed {}",
+        job.input.display(),
+        s.kept,
+        s.rows - s.kept
+    ))
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let text = match std::fs::read_to_string(&args.config) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading '{}'", args.config.display())),
+    };
+    let cfg: ConfigFile = toml::from_str(&text)
+        .with_context(|| format!("configuration '{}'", args.config.display()))?;
+
+    let lock_file = lock_path(&args.db);
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_file)
+        .with_context(|| format!("cannot open the run lock '{}'", lock_file.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) if args.wait => {
+            tracing::info!(lock = %lock_file.display(), "another run is busy; waiting");
+            lock.lock().context("waiting for the run lock")?;
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            println!(
+                "rebound run: another run holds {}; not starting (use --wait to queue)",
+                lock_file.display()
+            );
+            return Ok(ExitCode::from(75));
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("locking '{}'", lock_file.display()))
+        }
+    }
+
+    let mut parts = Vec::new();
+    let mut failed = false;
+    let mut step = |name: &str, r: Result<String>| match r {
+        Ok(s) => {
+            tracing::info!(step = name, "{s}");
+            parts.push(s);
+        }
+        Err(e) => {
+            tracing::error!(step = name, "{e:#}");
+            parts.push(format!("{name} FAILED: {e:#}"));
+            failed = true;
+        }
+    };
+    if !args.no_poll {
+        if cfg.poll.is_some() {
+            step("poll", poll(&args));
+        } else {
+            step("poll", Ok("no [poll] accounts configured".into()));
+        }
+    }
+    if !cfg.run.clean.is_empty() || cfg.run.report.is_some() {
+        match rebound::store::Store::open(&args.db) {
+            Err(e) => step("store", Err(e.into())),
+            Ok(store) => {
+                if !cfg.run.clean.is_empty() {
+                    match store.suppressed_all() {
+                        Ok(sup) => {
+                            for job in &cfg.run.clean {
+                                step("clean", clean(job, &sup));
+                            }
+                        }
+                        Err(e) => step("clean", Err(e.into())),
+                    }
+                }
+                if let Some(path) = &cfg.run.report {
+                    let days = cfg.run.report_days.unwrap_or(7);
+                    let r = report::build(&store, &Scope::Since(days), false)
+                        .map_err(anyhow::Error::from)
+                        .and_then(|r| {
+                            std::fs::write(path, report::html::render(&r))
+                                .with_context(|| format!("cannot write '{}'", path.display()))
+                        })
+                        .map(|()| format!("report {}", path.display()));
+                    step("report", r);
+                }
+            }
+        }
+    }
+    println!("rebound run: {}", parts.join("; "));
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

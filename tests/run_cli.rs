@@ -1,0 +1,146 @@
+//! `rebound run`: one scheduled cycle; the lock that keeps two cycles apart; the summary
+//! line and exit codes a cron job or systemd timer reads.
+
+mod common;
+
+use common::*;
+use std::fs::File;
+use std::io::Write;
+
+fn write_list(path: &std::path::Path, rows: usize) {
+    let mut w = std::io::BufWriter::new(File::create(path).expect("create list"));
+    writeln!(w, "email,name").expect("write");
+    for i in 0..rows {
+        writeln!(w, "u{i}@example.org,N{i}").expect("write");
+    }
+}
+
+#[test]
+fn a_cycle_polls_cleans_and_reports_in_one_line() {
+    let env = stack();
+    let dir = workdir("run-cycle");
+    let mut store = rebound::store::Store::open(&dir.join("rebound.db")).expect("store");
+    store
+        .suppress("u3@example.org", "userunknown", "test", None)
+        .expect("suppress");
+    drop(store);
+    write_list(&dir.join("list.csv"), 10);
+    std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).expect("password");
+    let tag = format!("run{}", std::process::id());
+    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
+    let made = std::process::Command::new("doveadm")
+        .args([
+            "-c",
+            &conf,
+            "mailbox",
+            "create",
+            "-u",
+            &env["IMAP_USER"],
+            &format!("{tag}-in"),
+        ])
+        .output()
+        .expect("doveadm");
+    assert!(made.status.success(), "{}", text(&made));
+    let config = format!(
+        "[run]\nreport = \"week.html\"\nreport_days = 7\n[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\nremoved = \"removed.csv\"\n\n[poll.folders]\nprocessed = \"{tag}-Processed\"\ncomplaints = \"{tag}-Complaints\"\nauto_replies = \"{tag}-AutoReplies\"\nunmatched = \"{tag}-Unmatched\"\nnot_bounces = \"{tag}-NotBounces\"\n\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{tag}-in\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
+        env["IMAP_PORT"], env["IMAP_USER"], env["TLS_CA"], env["TLS_SERVER_NAME"]
+    );
+    std::fs::write(dir.join("rebound.toml"), config).expect("config");
+    let out = rebound(&dir, &["run"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("rebound run: polled 0 messages"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("cleaned list.csv: kept 9, removed 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("report week.html"), "{stdout}");
+    assert!(std::fs::read_to_string(dir.join("week.html"))
+        .expect("report")
+        .contains("<h1"));
+
+    // A broken step makes the exit code 1 and says which.
+    std::fs::remove_file(dir.join("list.csv")).expect("remove");
+    let out = rebound(&dir, &["run", "--no-poll"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("clean FAILED: cannot read 'list.csv'"));
+}
+
+#[test]
+fn a_second_run_exits_clearly_or_waits_while_one_holds_the_lock() {
+    let dir = workdir("run-lock");
+    rebound::store::Store::open(&dir.join("rebound.db")).expect("store");
+    write_list(&dir.join("list.csv"), 5);
+    std::fs::write(
+        dir.join("rebound.toml"),
+        "[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\n",
+    )
+    .expect("config");
+    // Another cycle holds the lock.
+    let lock = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join("rebound.db.run-lock"))
+        .expect("lock file");
+    lock.lock().expect("take the lock");
+    let out = rebound(&dir, &["run"]);
+    assert_eq!(out.status.code(), Some(75), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("another run holds"));
+    assert!(!dir.join("clean.csv").exists());
+    let d2 = dir.clone();
+    let handle = std::thread::spawn(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
+            .args(["run", "--wait"])
+            .current_dir(&d2)
+            .output()
+            .expect("run --wait")
+    });
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert!(
+        !dir.join("clean.csv").exists(),
+        "the waiting run must not start early"
+    );
+    drop(lock);
+    let out = handle.join().expect("join");
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(dir.join("clean.csv").exists());
+}
+
+#[test]
+fn two_runs_started_at_once_keep_the_store_consistent() {
+    let dir = workdir("run-race");
+    let mut store = rebound::store::Store::open(&dir.join("rebound.db")).expect("store");
+    for i in (0..300_000).step_by(100) {
+        store
+            .suppress(&format!("u{i}@example.org"), "userunknown", "test", None)
+            .expect("suppress");
+    }
+    drop(store);
+    write_list(&dir.join("list.csv"), 300_000);
+    std::fs::write(dir.join("rebound.toml"), "[run]\nreport = \"r.html\"\n[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\nremoved = \"removed.csv\"\ndedupe = true\n").expect("config");
+    let spawn = || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_rebound"))
+            .arg("run")
+            .current_dir(&dir)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn run")
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (
+        a.wait_with_output().expect("a"),
+        b.wait_with_output().expect("b"),
+    );
+    let mut codes = [a.status.code(), b.status.code()];
+    codes.sort();
+    assert_eq!(codes, [Some(0), Some(75)], "{}\n{}", text(&a), text(&b));
+    let clean = std::fs::read_to_string(dir.join("clean.csv")).expect("clean");
+    assert_eq!(clean.lines().count(), 1 + 300_000 - 3_000);
+    let check = query(&dir.join("rebound.db"), "PRAGMA integrity_check");
+    assert_eq!(check, vec![vec!["ok".to_string()]]);
+}
