@@ -4,36 +4,14 @@
 use mail_parser::{HeaderName, Message, MessageParser, PartType};
 use std::sync::LazyLock;
 
-/// The parser: MIME headers and Subject decoded, every other header kept raw (the
-/// decoders read raw values; parsing Received or address headers would be wasted work).
+/// The parser: MIME headers and Subject decoded, every other header skipped (the
+/// decoders read raw values from the header's offsets in `header_list`, so mail-parser
+/// parsing Received or address headers, or even copying them, would be wasted work).
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    let mut p = MessageParser::new()
+    MessageParser::new()
         .with_mime_headers()
         .header_text(HeaderName::Subject)
-        .default_header_raw();
-    for h in [
-        HeaderName::Received,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::Cc,
-        HeaderName::Bcc,
-        HeaderName::Sender,
-        HeaderName::ReplyTo,
-        HeaderName::ReturnPath,
-        HeaderName::Date,
-        HeaderName::MessageId,
-        HeaderName::InReplyTo,
-        HeaderName::References,
-        HeaderName::ResentFrom,
-        HeaderName::ResentTo,
-        HeaderName::ResentDate,
-        HeaderName::ResentMessageId,
-        HeaderName::ListId,
-        HeaderName::ListUnsubscribe,
-    ] {
-        p = p.header_raw(h);
-    }
-    p
+        .default_header_ignore()
 });
 
 /// One leaf part, decoded to text.
@@ -142,16 +120,21 @@ fn header_list(msg: &Message) -> Vec<(String, String)> {
         let start = h.offset_start as usize;
         let end = h.offset_end as usize;
         let value = raw.get(start..end).unwrap_or_default();
-        out.push((
-            h.name.as_str().to_ascii_lowercase(),
-            unfold(&String::from_utf8_lossy(value)),
-        ));
+        // Most values are valid UTF-8: check (fast) before the lossy copy.
+        let value = match std::str::from_utf8(value) {
+            Ok(v) => unfold(v),
+            Err(_) => unfold(&String::from_utf8_lossy(value)),
+        };
+        out.push((h.name.as_str().to_ascii_lowercase(), value));
     }
     out
 }
 
 /// Joins folded header lines and trims the value.
 pub(crate) fn unfold(v: &str) -> String {
+    if !v.contains('\n') {
+        return v.trim().to_string();
+    }
     let mut out = String::with_capacity(v.len());
     for (i, line) in v.lines().enumerate() {
         if i > 0 {
