@@ -2,6 +2,7 @@
 //! each part in document order, and the headers of the returned original message.
 
 use mail_parser::{HeaderName, Message, MessageParser, PartType};
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
 /// The parser: MIME headers and Subject decoded, every other header skipped (the
@@ -38,6 +39,10 @@ pub(crate) struct Mail {
     pub original_status: String,
     /// All text parts (and the delivery-status part) joined, the view family parsers scan.
     pub text: String,
+    /// `text` in ASCII lower case, made on first use (several decoders look into it).
+    text_lower: OnceCell<String>,
+    /// The SMTP command `text` names (`draft::command_in`), found on first use.
+    text_command: OnceCell<Option<String>>,
 }
 
 /// Messages larger than this are cut before parsing: a bounce's facts are in its first
@@ -72,6 +77,19 @@ impl Mail {
         }
         mail.text = text;
         Some(mail)
+    }
+
+    /// `text` in ASCII lower case (byte offsets are those of `text`).
+    pub fn text_lower(&self) -> &str {
+        self.text_lower
+            .get_or_init(|| self.text.to_ascii_lowercase())
+    }
+
+    /// The SMTP command the whole text says the failure answered, if any.
+    pub fn text_command(&self) -> Option<String> {
+        self.text_command
+            .get_or_init(|| super::draft::command_in(&self.text))
+            .clone()
     }
 
     /// The first top-level header of that (lower-case) name.
