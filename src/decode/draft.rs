@@ -244,6 +244,8 @@ static COMMANDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Laz
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        // a DFA: built once, then about one step per byte of text
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(COMMAND_MARKS.iter().map(|(m, _)| m))
         .expect("command marks automaton")
 });

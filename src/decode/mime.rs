@@ -148,21 +148,48 @@ fn header_list(msg: &Message) -> Vec<(String, String)> {
     out
 }
 
-/// Joins folded header lines and trims the value.
+/// Joins folded header lines and trims the value: the lines (as `str::lines` splits them)
+/// joined by one space, each but the first without its leading white space, the whole
+/// trimmed. One pass over the bytes, one allocation.
 pub(crate) fn unfold(v: &str) -> String {
-    if !v.contains('\n') {
+    let bytes = v.as_bytes();
+    if memchr::memchr(b'\n', bytes).is_none() {
         return v.trim().to_string();
     }
     let mut out = String::with_capacity(v.len());
-    for (i, line) in v.lines().enumerate() {
-        if i > 0 {
+    let mut start = 0usize;
+    let mut first = true;
+    while start < bytes.len() {
+        let (end, next) = match memchr::memchr(b'\n', bytes.get(start..).unwrap_or_default()) {
+            Some(i) => {
+                let nl = start + i;
+                // "\r\n" ends a line as "\n" does
+                let end = if nl > start && bytes.get(nl - 1) == Some(&b'\r') {
+                    nl - 1
+                } else {
+                    nl
+                };
+                (end, nl + 1)
+            }
+            None => (bytes.len(), bytes.len()),
+        };
+        // both ends sit next to ASCII bytes (or the ends of `v`): char boundaries
+        let line = v.get(start..end).unwrap_or_default();
+        if first {
+            out.push_str(line);
+            first = false;
+        } else {
             out.push(' ');
             out.push_str(line.trim_start());
-        } else {
-            out.push_str(line);
         }
+        start = next;
     }
-    out.trim().to_string()
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Parses a bare header block (e.g. `text/rfc822-headers`) into (name, value) pairs.
@@ -350,4 +377,48 @@ pub(crate) fn parse_header_lines(text: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfold;
+
+    /// The plain definition `unfold` must agree with.
+    fn unfold_reference(v: &str) -> String {
+        let mut out = String::new();
+        for (i, line) in v.lines().enumerate() {
+            if i > 0 {
+                out.push(' ');
+                out.push_str(line.trim_start());
+            } else {
+                out.push_str(line);
+            }
+        }
+        out.trim().to_string()
+    }
+
+    #[test]
+    fn unfold_agrees_with_its_definition() {
+        let cases = [
+            "",
+            "\n",
+            "\r\n",
+            "\n\n",
+            "a",
+            " a \t",
+            "a\n",
+            "a\r\n",
+            "a\r",
+            "a\rb\n c",
+            "a\n\n",
+            "from x\r\n\tby y\r\n  id z\r\n",
+            "  lead\n\u{a0}nbsp\n\u{2003}em \u{3000}\n",
+            "ä\nö\r\nü\r",
+            "\r\n\r\n x",
+            "x\n \n y",
+        ];
+        for c in cases {
+            assert_eq!(unfold(c), unfold_reference(c), "{c:?}");
+        }
+    }
 }
