@@ -68,8 +68,12 @@ fn walk(dir: &Path, out: &mut Vec<Result<PathBuf, ReadError>>) {
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
+    // All entries share `dir`, so ordering by name is ordering by path (and cheaper).
+    let mut named: Vec<(std::ffi::OsString, PathBuf)> = entries
+        .filter_map(|e| e.ok().map(|e| (e.file_name(), e.path())))
+        .collect();
+    named.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let paths = named.into_iter().map(|(_, p)| p);
     for p in paths {
         // Maildir's tmp holds messages still being written: not ours to read.
         if p.file_name().is_some_and(|n| n == "tmp") && dir.join("cur").is_dir() {

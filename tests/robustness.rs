@@ -146,6 +146,19 @@ fn junk_and_edge_inputs_give_empty_reports() {
     }
 }
 
+/// Found by `scripts/fuzz` (minimized): nested `message/rfc822` parts inside a multipart
+/// whose boundary is `-` send mail-parser 0.11 into its "Invalid part ID, could not find
+/// multipart" state, a `debug_assert!` in its source. Release and test builds compile that
+/// check out (see Cargo.toml) and mail-parser recovers; the decoder must then still answer
+/// calmly, and the same way each time.
+#[test]
+fn nested_messages_under_a_dash_boundary_decode_calmly() {
+    let input: &[u8] = b"Content-Type:Multipart/\n boundary=-\n\n---Content-Type:message/rfc822\n\nContent-Type:message/rfc822\n\n\n-----";
+    let first = rebound::decode(input);
+    assert_eq!(first, rebound::decode(input));
+    assert!(first.bounces.is_empty());
+}
+
 #[test]
 fn a_bounce_with_a_15_mb_attachment_still_decodes() {
     let mut msg = String::from(

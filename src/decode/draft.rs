@@ -113,7 +113,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .and_then(command_in)
         .or_else(|| d.command.clone())
         .or_else(|| command_in(diag))
-        .or_else(|| command_in(&mail.text));
+        .or_else(|| mail.text_command());
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
         None => decide(
@@ -186,6 +186,7 @@ fn decide(
         recipient: d.recipient.as_deref(),
         diag,
         text: &mail.text,
+        text_lower: Some(mail.text_lower()),
         status: code,
         replycode,
         command: command.as_deref(),
@@ -243,6 +244,8 @@ static COMMANDS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::Laz
     aho_corasick::AhoCorasick::builder()
         .ascii_case_insensitive(true)
         .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+        // a DFA: built once, then about one step per byte of text
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(COMMAND_MARKS.iter().map(|(m, _)| m))
         .expect("command marks automaton")
 });

@@ -2,38 +2,17 @@
 //! each part in document order, and the headers of the returned original message.
 
 use mail_parser::{HeaderName, Message, MessageParser, PartType};
+use std::cell::OnceCell;
 use std::sync::LazyLock;
 
-/// The parser: MIME headers and Subject decoded, every other header kept raw (the
-/// decoders read raw values; parsing Received or address headers would be wasted work).
+/// The parser: MIME headers and Subject decoded, every other header skipped (the
+/// decoders read raw values from the header's offsets in `header_list`, so mail-parser
+/// parsing Received or address headers, or even copying them, would be wasted work).
 static PARSER: LazyLock<MessageParser> = LazyLock::new(|| {
-    let mut p = MessageParser::new()
+    MessageParser::new()
         .with_mime_headers()
         .header_text(HeaderName::Subject)
-        .default_header_raw();
-    for h in [
-        HeaderName::Received,
-        HeaderName::From,
-        HeaderName::To,
-        HeaderName::Cc,
-        HeaderName::Bcc,
-        HeaderName::Sender,
-        HeaderName::ReplyTo,
-        HeaderName::ReturnPath,
-        HeaderName::Date,
-        HeaderName::MessageId,
-        HeaderName::InReplyTo,
-        HeaderName::References,
-        HeaderName::ResentFrom,
-        HeaderName::ResentTo,
-        HeaderName::ResentDate,
-        HeaderName::ResentMessageId,
-        HeaderName::ListId,
-        HeaderName::ListUnsubscribe,
-    ] {
-        p = p.header_raw(h);
-    }
-    p
+        .default_header_ignore()
 });
 
 /// One leaf part, decoded to text.
@@ -60,6 +39,10 @@ pub(crate) struct Mail {
     pub original_status: String,
     /// All text parts (and the delivery-status part) joined, the view family parsers scan.
     pub text: String,
+    /// `text` in ASCII lower case, made on first use (several decoders look into it).
+    text_lower: OnceCell<String>,
+    /// The SMTP command `text` names (`draft::command_in`), found on first use.
+    text_command: OnceCell<Option<String>>,
 }
 
 /// Messages larger than this are cut before parsing: a bounce's facts are in its first
@@ -94,6 +77,19 @@ impl Mail {
         }
         mail.text = text;
         Some(mail)
+    }
+
+    /// `text` in ASCII lower case (byte offsets are those of `text`).
+    pub fn text_lower(&self) -> &str {
+        self.text_lower
+            .get_or_init(|| self.text.to_ascii_lowercase())
+    }
+
+    /// The SMTP command the whole text says the failure answered, if any.
+    pub fn text_command(&self) -> Option<String> {
+        self.text_command
+            .get_or_init(|| super::draft::command_in(&self.text))
+            .clone()
     }
 
     /// The first top-level header of that (lower-case) name.
@@ -142,26 +138,58 @@ fn header_list(msg: &Message) -> Vec<(String, String)> {
         let start = h.offset_start as usize;
         let end = h.offset_end as usize;
         let value = raw.get(start..end).unwrap_or_default();
-        out.push((
-            h.name.as_str().to_ascii_lowercase(),
-            unfold(&String::from_utf8_lossy(value)),
-        ));
+        // Most values are valid UTF-8: check (fast) before the lossy copy.
+        let value = match std::str::from_utf8(value) {
+            Ok(v) => unfold(v),
+            Err(_) => unfold(&String::from_utf8_lossy(value)),
+        };
+        out.push((h.name.as_str().to_ascii_lowercase(), value));
     }
     out
 }
 
-/// Joins folded header lines and trims the value.
+/// Joins folded header lines and trims the value: the lines (as `str::lines` splits them)
+/// joined by one space, each but the first without its leading white space, the whole
+/// trimmed. One pass over the bytes, one allocation.
 pub(crate) fn unfold(v: &str) -> String {
+    let bytes = v.as_bytes();
+    if memchr::memchr(b'\n', bytes).is_none() {
+        return v.trim().to_string();
+    }
     let mut out = String::with_capacity(v.len());
-    for (i, line) in v.lines().enumerate() {
-        if i > 0 {
+    let mut start = 0usize;
+    let mut first = true;
+    while start < bytes.len() {
+        let (end, next) = match memchr::memchr(b'\n', bytes.get(start..).unwrap_or_default()) {
+            Some(i) => {
+                let nl = start + i;
+                // "\r\n" ends a line as "\n" does
+                let end = if nl > start && bytes.get(nl - 1) == Some(&b'\r') {
+                    nl - 1
+                } else {
+                    nl
+                };
+                (end, nl + 1)
+            }
+            None => (bytes.len(), bytes.len()),
+        };
+        // both ends sit next to ASCII bytes (or the ends of `v`): char boundaries
+        let line = v.get(start..end).unwrap_or_default();
+        if first {
+            out.push_str(line);
+            first = false;
+        } else {
             out.push(' ');
             out.push_str(line.trim_start());
-        } else {
-            out.push_str(line);
         }
+        start = next;
     }
-    out.trim().to_string()
+    let trimmed = out.trim();
+    if trimmed.len() == out.len() {
+        out
+    } else {
+        trimmed.to_string()
+    }
 }
 
 /// Parses a bare header block (e.g. `text/rfc822-headers`) into (name, value) pairs.
@@ -349,4 +377,48 @@ pub(crate) fn parse_header_lines(text: &str) -> Vec<(String, String)> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unfold;
+
+    /// The plain definition `unfold` must agree with.
+    fn unfold_reference(v: &str) -> String {
+        let mut out = String::new();
+        for (i, line) in v.lines().enumerate() {
+            if i > 0 {
+                out.push(' ');
+                out.push_str(line.trim_start());
+            } else {
+                out.push_str(line);
+            }
+        }
+        out.trim().to_string()
+    }
+
+    #[test]
+    fn unfold_agrees_with_its_definition() {
+        let cases = [
+            "",
+            "\n",
+            "\r\n",
+            "\n\n",
+            "a",
+            " a \t",
+            "a\n",
+            "a\r\n",
+            "a\r",
+            "a\rb\n c",
+            "a\n\n",
+            "from x\r\n\tby y\r\n  id z\r\n",
+            "  lead\n\u{a0}nbsp\n\u{2003}em \u{3000}\n",
+            "ä\nö\r\nü\r",
+            "\r\n\r\n x",
+            "x\n \n y",
+        ];
+        for c in cases {
+            assert_eq!(unfold(c), unfold_reference(c), "{c:?}");
+        }
+    }
 }

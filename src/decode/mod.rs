@@ -19,6 +19,7 @@ mod mime;
 pub mod reason;
 mod rhost;
 mod status;
+mod text;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,6 +2,7 @@
 //! paragraph about a recipient, splitting "<address>: text" blocks.
 
 use crate::decode::reason::{reason_for_status, Reason};
+use crate::decode::text::find_ci;
 use crate::decode::{address, status, Draft, Mail};
 
 /// Lines that start the returned copy of the message in text-only bounces.
@@ -30,6 +31,8 @@ static ORIGINAL_AC: std::sync::LazyLock<aho_corasick::AhoCorasick> =
     std::sync::LazyLock::new(|| {
         aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
+            // a DFA: built once, then about one step per byte of text
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
             .build(ORIGINAL_MARKS)
             .expect("original-message marks automaton")
     });
@@ -47,24 +50,23 @@ pub(crate) fn before_original(text: &str) -> &str {
 
 /// The text after the first of the given marks (case-insensitive), or `None`.
 pub(crate) fn after_mark<'a>(text: &'a str, marks: &[&str]) -> Option<&'a str> {
-    let lower = text.to_ascii_lowercase();
     marks
         .iter()
-        .filter_map(|m| lower.find(&m.to_ascii_lowercase()).map(|i| (i, m.len())))
+        .filter_map(|m| find_ci(text, m).map(|i| (i, m.len())))
         .min()
         .and_then(|(i, len)| text.get(i + len..))
 }
 
 /// The paragraph (up to a blank line) that contains `needle`, squeezed to one line.
 pub(crate) fn lines_near(text: &str, needle: &str) -> Option<String> {
-    let lower = text.to_ascii_lowercase();
-    let at = lower.find(&needle.to_ascii_lowercase())?;
-    let start = text[..at].rfind("\n\n").map(|i| i + 2).unwrap_or(0);
-    let end = text[at..]
+    let at = find_ci(text, needle)?;
+    let start = text.get(..at)?.rfind("\n\n").map(|i| i + 2).unwrap_or(0);
+    let end = text
+        .get(at..)?
         .find("\n\n")
         .map(|i| at + i)
         .unwrap_or(text.len());
-    Some(crate::decode::draft::squeeze(&text[start..end]))
+    Some(crate::decode::draft::squeeze(text.get(start..end)?))
 }
 
 /// The first `n` non-empty lines, squeezed to one line.

@@ -4,6 +4,7 @@
 //! error text, so this family goes before the generic DSN parser.
 
 use super::Family;
+use crate::decode::text::{contains_ci, find_ci};
 use crate::decode::{address, draft, dsn, reason, status, Action, Draft, Mail, Reason};
 
 pub(crate) static FAMILY: Family = Family {
@@ -166,9 +167,9 @@ fn report_text(mail: &Mail) -> String {
         .unwrap_or(mail.text.as_str());
     let mut out = String::new();
     for line in text.lines() {
-        let l = line.trim_start().to_ascii_lowercase();
+        let l = line.trim_start();
         if l.starts_with("-----")
-            && (l.contains("this is a copy of") || l.contains("the header of the original"))
+            && (contains_ci(l, "this is a copy of") || contains_ci(l, "the header of the original"))
         {
             break;
         }
@@ -180,8 +181,8 @@ fn report_text(mail: &Mail) -> String {
 
 /// Byte offset of the first line that starts a report.
 fn start_of(text: &str) -> Option<usize> {
-    let lower = text.to_ascii_lowercase();
-    START.iter().filter_map(|s| lower.find(s)).min()
+    // START is lower case (a test keeps it so): the same as finding in a lowered copy
+    START.iter().filter_map(|s| find_ci(text, s)).min()
 }
 
 /// One failed address as the text lists it.
@@ -471,6 +472,11 @@ fn decide(d: &mut Draft, diag: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn start_marks_are_lower_case() {
+        assert!(START.iter().all(|s| *s == s.to_ascii_lowercase()));
+    }
 
     #[test]
     fn reads_a_plain_exim_report() {

@@ -95,21 +95,28 @@ pub(crate) struct Facts<'a> {
     pub diag: &'a str,
     /// The human-readable text of the report (its text parts), read after the diagnostic.
     pub text: &'a str,
+    /// `text` in ASCII lower case, when the caller has it at hand.
+    pub text_lower: Option<&'a str>,
     pub status: Option<&'a str>,
     pub replycode: Option<&'a str>,
     pub command: Option<&'a str>,
 }
 
+/// Whether `name` ends with `.` + `suffix` (no copy made).
+fn is_subdomain_of(name: &str, suffix: &str) -> bool {
+    name.strip_suffix(suffix).is_some_and(|p| p.ends_with('.'))
+}
+
 fn host_matches(host: &str, entry: &str) -> bool {
     let bare = entry.trim_start_matches('.');
-    host == bare || host.ends_with(&format!(".{bare}"))
+    host == bare || is_subdomain_of(host, bare)
 }
 
 /// The recipient's domain names the provider when it is one of its host names or a parent
 /// domain of one (`docomo.ne.jp` for `mfsmax.docomo.ne.jp`).
 fn domain_matches(domain: &str, entry: &str) -> bool {
     let bare = entry.trim_start_matches('.');
-    !domain.is_empty() && (bare == domain || bare.ends_with(&format!(".{domain}")))
+    !domain.is_empty() && (bare == domain || is_subdomain_of(bare, domain))
 }
 
 fn provider_for(f: &Facts) -> Option<usize> {
@@ -188,8 +195,17 @@ pub(crate) fn reason(f: &Facts) -> Option<(Reason, String)> {
     }
     // The provider's wording in the diagnostic, else in the report's own text (some
     // providers explain the failure there and quote only a terse reply).
-    for text in [f.diag, f.text] {
-        let lower = text.to_ascii_lowercase();
+    let diag_lower = f.diag.to_ascii_lowercase();
+    let mut text_lower = None;
+    for (i, text) in [f.diag, f.text].into_iter().enumerate() {
+        let lower: &str = if i == 0 {
+            &diag_lower
+        } else {
+            match f.text_lower {
+                Some(l) => l,
+                None => text_lower.get_or_insert_with(|| text.to_ascii_lowercase()),
+            }
+        };
         for (conds, phrase, r) in p.rules {
             if phrase.is_empty() && text != f.diag {
                 continue;
