@@ -826,3 +826,100 @@ fn watch_picks_up_new_mail_with_idle() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// A TCP proxy to the IMAPS port whose first two connections are cut after `cut` bytes
+/// from the server (in the middle of a FETCH); later connections pass through.
+fn cutting_proxy(cut: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = format!("127.0.0.1:{}", env("IMAPS_PORT"));
+    std::thread::spawn(move || {
+        for (i, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let limit = if i < 2 { cut } else { usize::MAX };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 || s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(std::net::Shutdown::Both);
+            });
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut sent = 0usize;
+                while let Ok(n) = s_read.read(&mut buf) {
+                    let n = n.min(limit - sent);
+                    if n == 0 || c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                }
+                // The drop: both directions end without a goodbye.
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+                let _ = s_read.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn connection_dropped_mid_fetch_reconnects_and_loses_nothing() {
+    let (dir, tag) = scratch("drop");
+    let (messages, want_facts) = corpus(&tag, 1);
+    let n = messages.len();
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &messages);
+    let port = cutting_proxy(60_000);
+    let config = write_config(&dir, &tag, &[("tls", &folder, true)], "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("port = {}", env("IMAPS_PORT")),
+        &format!("port = {port}"),
+    );
+    std::fs::write(&config, text).unwrap();
+    // One run alone fails on the drop and leaves everything it did not commit in place.
+    let (code, _) = rebound(&["poll", "--batch", "5"], &dir);
+    assert_eq!(code, 1, "the cut connection must fail the run");
+    // Watch mode is cut too, reconnects (the proxy passes later connections) and
+    // finishes the folder.
+    let mut child = Command::new(BIN)
+        .args(["poll", "--watch", "--batch", "5"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if counts(&dir, std::slice::from_ref(&folder))[&folder] == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "watch did not finish after the drop"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (messages_stored, facts_stored): (i64, i64) = db(&dir)
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM facts WHERE message_row IS NOT NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(messages_stored as usize, n);
+    assert_eq!(facts_stored as usize, want_facts);
+    let counted = counts(&dir, &outcome_folders(&tag));
+    assert_eq!(counted.values().sum::<usize>(), n, "{counted:?}");
+}
