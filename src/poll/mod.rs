@@ -87,12 +87,15 @@ impl Summary {
         for k in &p.keys {
             *self.by_key.entry(k.as_str()).or_default() += 1;
         }
-        if p.error.is_some() && p.outcome == Some(Outcome::NotBounces) && !p.already_seen {
-            // "not a bounce" is recorded with its reason; it counts as an error only when
-            // the message could not be read at all.
-            if p.error.as_deref() != Some("no delivery report, complaint or auto-reply found") {
-                self.errors += 1;
-            }
+        // "Not a report" is recorded with the message; only a message that could not be
+        // read at all counts as an error (one without an outcome is counted by the caller).
+        if p.outcome.is_some()
+            && !p.already_seen
+            && p.error
+                .as_deref()
+                .is_some_and(|e| e != process::NOT_A_REPORT)
+        {
+            self.errors += 1;
         }
         self.suppressed.extend(p.suppressed.iter().cloned());
     }

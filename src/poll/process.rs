@@ -46,6 +46,10 @@ impl Outcome {
     }
 }
 
+/// The note recorded for a message that holds no report (not an error: it is kept in
+/// NotBounces for a person).
+pub const NOT_A_REPORT: &str = "no delivery report, complaint or auto-reply found";
+
 /// What happened to one message.
 #[derive(Debug, Clone, Default)]
 pub struct Processed {
@@ -274,11 +278,7 @@ impl Pipeline {
         } else {
             outcome_of(&bounces, &keys)
         };
-        let error = error.or_else(|| {
-            bounces
-                .is_empty()
-                .then(|| "no delivery report, complaint or auto-reply found".to_string())
-        });
+        let error = error.or_else(|| bounces.is_empty().then(|| NOT_A_REPORT.to_string()));
         let row = tx.insert_message(
             &mid,
             &sha,
