@@ -118,6 +118,23 @@ pub enum Event {
 
 type Shared<T> = Arc<Mutex<T>>;
 
+/// No IMAP step waits longer than this for the server (IDLE has its own timer): a
+/// silent connection fails the run (or reconnects in watch mode) instead of hanging.
+const IO_TIMEOUT: Duration = Duration::from_secs(120);
+
+async fn within<T, E: std::fmt::Display>(
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(IO_TIMEOUT, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!(
+            "{what}: no answer from the server in {IO_TIMEOUT:?}"
+        )),
+    }
+}
+
 struct Ctx {
     cfg: PollConfig,
     store: Shared<Store>,
@@ -172,7 +189,16 @@ pub fn run(
 async fn account_loop(ctx: Arc<Ctx>, account: Account) -> Result<(), PollError> {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let session = match connect::connect(&account, ctx.cfg.insecure).await {
+        let attempt =
+            tokio::time::timeout(IO_TIMEOUT, connect::connect(&account, ctx.cfg.insecure))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(connect::ConnectError {
+                        account: account.label(),
+                        message: format!("no answer from the server in {IO_TIMEOUT:?}"),
+                    })
+                });
+        let session = match attempt {
             Ok(s) => s,
             Err(e) if ctx.cfg.watch => {
                 (ctx.on_event)(Event::Note(format!("{e}; retrying in {backoff:?}")));
@@ -204,10 +230,9 @@ async fn session_loop(
         folder: account.folder.clone(),
         message,
     };
-    let caps = session
-        .capabilities()
+    let caps = within("CAPABILITY", session.capabilities())
         .await
-        .map_err(|e| imap(format!("CAPABILITY: {e}")))?;
+        .map_err(imap)?;
     let can_move = account.use_move && caps.has_str("MOVE");
     let uidplus = caps.has_str("UIDPLUS");
     drop(caps);
@@ -274,10 +299,9 @@ async fn pass(
         folder: folder.clone(),
         message,
     };
-    let mailbox = session
-        .select(&folder)
+    let mailbox = within("SELECT", session.select(&folder))
         .await
-        .map_err(|e| imap(format!("SELECT: {e}")))?;
+        .map_err(imap)?;
     let validity = mailbox.uid_validity.unwrap_or(0);
     let checkpoint = {
         let (store, l, f) = (ctx.store.clone(), label.clone(), folder.clone());
@@ -297,13 +321,15 @@ async fn pass(
         }
         None => 0,
     };
-    let mut uids: Vec<u32> = session
-        .uid_search(format!("UID {}:*", last.saturating_add(1)))
-        .await
-        .map_err(|e| imap(format!("UID SEARCH: {e}")))?
-        .into_iter()
-        .filter(|u| *u > last)
-        .collect();
+    let mut uids: Vec<u32> = within(
+        "UID SEARCH",
+        session.uid_search(format!("UID {}:*", last.saturating_add(1))),
+    )
+    .await
+    .map_err(imap)?
+    .into_iter()
+    .filter(|u| *u > last)
+    .collect();
     uids.sort_unstable();
     (ctx.on_event)(Event::Found {
         account: label.clone(),
@@ -330,11 +356,19 @@ async fn pass(
         let set = uid_set(chunk);
         let mut messages: Vec<(u32, Option<Vec<u8>>)> = Vec::with_capacity(chunk.len());
         {
-            let mut fetches = session
-                .uid_fetch(&set, "(UID BODY.PEEK[])")
+            let what = format!("UID FETCH {set}");
+            let mut fetches = within(&what, session.uid_fetch(&set, "(UID BODY.PEEK[])"))
                 .await
-                .map_err(|e| imap(format!("UID FETCH {set}: {e}")))?;
-            while let Some(f) = fetches.next().await {
+                .map_err(imap)?;
+            loop {
+                let next = tokio::time::timeout(IO_TIMEOUT, fetches.next())
+                    .await
+                    .map_err(|_| {
+                        imap(format!(
+                            "{what}: no answer from the server in {IO_TIMEOUT:?}"
+                        ))
+                    })?;
+                let Some(f) = next else { break };
                 let f = f.map_err(|e| imap(format!("UID FETCH {set}: {e}")))?;
                 if let Some(uid) = f.uid {
                     messages.push((uid, f.body().map(|b| b.to_vec())));
@@ -534,7 +568,9 @@ async fn move_and_checkpoint(
 ) -> Result<(), PollError> {
     for (outcome, uids) in &job.by_folder {
         let target = ctx.cfg.folders.for_outcome(*outcome);
-        move_messages(session, &uid_set(uids), target, can_move, uidplus)
+        let set = uid_set(uids);
+        let moved = move_messages(session, &set, target, can_move, uidplus);
+        within::<(), String>("moving messages", moved)
             .await
             .map_err(|message| PollError::Imap {
                 account: account.label(),
