@@ -652,11 +652,16 @@ fn corpus(tag: &str, copies: usize) -> (Vec<Vec<u8>>, usize) {
 #[test]
 fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
     let (dir, tag) = scratch("kill");
-    let (messages, want_facts) = corpus(&tag, 3);
+    let (messages, want_facts) = corpus(&tag, 5);
     let n = messages.len();
     let folder = format!("{tag}-in");
-    fill(&dir, &folder, &messages);
-    write_config(&dir, &tag, &[("tls", &folder, true)], "");
+    // New mail keeps arriving: a few messages before the loop and more before each run,
+    // so every run has work to be killed in the middle of.
+    let runs = 12;
+    let per_run = n / (runs + 1);
+    let mut appended = n - per_run * (runs - 1);
+    fill(&dir, &folder, &messages[..appended]);
+    write_config(&dir, &tag, &[("tls", &folder, true)], "move_every = 3");
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -664,11 +669,21 @@ fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
     eprintln!("kill-loop seed {seed}");
     let mut killed = 0;
     let mut partial = 0;
-    for run in 0..12 {
+    // The kill lands at a random point within the time the last finished run took
+    // (start-up, login, fetch, commits, moves), so the window follows the machine's load.
+    let mut full_run = Duration::from_millis(400);
+    let mut prev_stored = 0;
+    for run in 0..runs {
+        if run > 0 {
+            fill(&dir, &folder, &messages[appended..appended + per_run]);
+            appended += per_run;
+        }
         seed = seed
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
-        let delay = Duration::from_millis(120 + (seed >> 33) % 300);
+        let fraction = 0.3 + ((seed >> 33) % 650) as f64 / 1000.0;
+        let delay = full_run.mul_f64(fraction);
+        let started = Instant::now();
         let mut child = Command::new(BIN)
             .args(["poll", "--batch", "1"])
             .current_dir(&dir)
@@ -676,27 +691,46 @@ fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(delay);
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            killed += 1;
+        let mut was_killed = false;
+        loop {
+            if child.try_wait().unwrap().is_some() {
+                full_run = started.elapsed();
+                break;
+            }
+            if started.elapsed() >= delay {
+                child.kill().unwrap(); // SIGKILL
+                was_killed = true;
+                killed += 1;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
         }
         child.wait().unwrap();
         let stored: i64 = Connection::open(dir.join("rebound.db"))
             .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
             .unwrap_or(0);
-        if stored > 0 && (stored as usize) < n {
+        if was_killed && stored > prev_stored && (stored as usize) < appended {
             partial += 1;
         }
-        eprintln!("run {run}: killed after {delay:?}, {stored} of {n} messages stored");
+        if was_killed && stored == prev_stored {
+            // Killed before it did anything: aim later next time.
+            full_run = full_run.mul_f64(1.3);
+        }
+        prev_stored = stored;
+        eprintln!(
+            "run {run}: {} after {:?}, {stored} of {appended} messages stored",
+            if was_killed { "killed" } else { "finished" },
+            started.elapsed()
+        );
     }
+    assert_eq!(appended, n);
     assert!(
         killed >= 5,
-        "only {killed} of 12 runs were killed before they finished"
+        "only {killed} of {runs} runs were killed before they finished"
     );
     assert!(
-        partial >= 3,
-        "only {partial} runs were killed part-way through the folder"
+        partial >= 2,
+        "only {partial} runs were killed part-way through their work"
     );
     let summary = poll_json(&dir, &[]);
     assert_eq!(summary["errors"], 0, "{summary}");
@@ -801,4 +835,152 @@ fn watch_picks_up_new_mail_with_idle() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+}
+
+/// A TCP proxy to the IMAPS port whose first two connections are cut after `cut` bytes
+/// from the server (in the middle of a FETCH); later connections pass through.
+fn cutting_proxy(cut: usize) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = format!("127.0.0.1:{}", env("IMAPS_PORT"));
+    std::thread::spawn(move || {
+        for (i, client) in listener.incoming().enumerate() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = TcpStream::connect(&upstream) else {
+                continue;
+            };
+            let limit = if i < 2 { cut } else { usize::MAX };
+            let (mut c_read, mut s_write) =
+                (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                while let Ok(n) = c_read.read(&mut buf) {
+                    if n == 0 || s_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                }
+                let _ = s_write.shutdown(std::net::Shutdown::Both);
+            });
+            let (mut s_read, mut c_write) = (server, client);
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 8192];
+                let mut sent = 0usize;
+                while let Ok(n) = s_read.read(&mut buf) {
+                    let n = n.min(limit - sent);
+                    if n == 0 || c_write.write_all(&buf[..n]).is_err() {
+                        break;
+                    }
+                    sent += n;
+                    if sent >= limit {
+                        break;
+                    }
+                }
+                // The drop: both directions end without a goodbye.
+                let _ = c_write.shutdown(std::net::Shutdown::Both);
+                let _ = s_read.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    port
+}
+
+#[test]
+fn connection_dropped_mid_fetch_reconnects_and_loses_nothing() {
+    let (dir, tag) = scratch("drop");
+    let (messages, want_facts) = corpus(&tag, 1);
+    let n = messages.len();
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &messages);
+    let port = cutting_proxy(60_000);
+    let config = write_config(&dir, &tag, &[("tls", &folder, true)], "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("port = {}", env("IMAPS_PORT")),
+        &format!("port = {port}"),
+    );
+    std::fs::write(&config, text).unwrap();
+    // One run alone fails on the drop and leaves everything it did not commit in place.
+    let (code, _) = rebound(&["poll", "--batch", "5"], &dir);
+    assert_eq!(code, 1, "the cut connection must fail the run");
+    // Watch mode is cut too, reconnects (the proxy passes later connections) and
+    // finishes the folder.
+    let mut child = Command::new(BIN)
+        .args(["poll", "--watch", "--batch", "5"])
+        .current_dir(&dir)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if counts(&dir, std::slice::from_ref(&folder))[&folder] == 0 {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "watch did not finish after the drop"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (messages_stored, facts_stored): (i64, i64) = db(&dir)
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages), (SELECT count(*) FROM facts WHERE message_row IS NOT NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(messages_stored as usize, n);
+    assert_eq!(facts_stored as usize, want_facts);
+    let counted = counts(&dir, &outcome_folders(&tag));
+    assert_eq!(counted.values().sum::<usize>(), n, "{counted:?}");
+}
+
+#[test]
+fn delay_then_expiry_counts_as_one_soft_bounce_each() {
+    // The one slow case: Postfix gives up on these after its 30 s queue lifetime.
+    let (dir, tag) = scratch("expiry");
+    let tempfail = env("RCPT_REMOTE_TEMPFAIL");
+    let down = env("RCPT_DOWN");
+    send(&dir, &tag, &[tempfail.clone(), down.clone()], "SMTP_PORT");
+    let folder = format!("{tag}-in");
+    collect_dsns(&dir, &tag, 4, &folder, Duration::from_secs(120));
+    write_config(&dir, &tag, &[("starttls", &folder, true)], "");
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["messages"], 4, "{summary}");
+    let f = facts(&dir);
+    let verdicts: BTreeMap<(String, String), usize> =
+        f.iter()
+            .fold(BTreeMap::new(), |mut m, (email, key, _, verdict)| {
+                assert_eq!(key, "verp", "{f:?}");
+                *m.entry((email.clone(), verdict.clone())).or_default() += 1;
+                m
+            });
+    assert_eq!(
+        verdicts,
+        BTreeMap::from([
+            ((down.clone(), "delayed".to_string()), 1),
+            ((down.clone(), "soft".to_string()), 1),
+            ((tempfail.clone(), "delayed".to_string()), 1),
+            ((tempfail.clone(), "soft".to_string()), 1),
+        ]),
+        "{f:?}"
+    );
+    // One soft bounce each: the default policy (3 in 7 days) suppresses nobody; a
+    // policy of 1 would suppress both, and the preview says so without changing anything.
+    assert!(suppressed(&dir).is_empty());
+    std::fs::write(
+        dir.join("strict.toml"),
+        rebound::hygiene::DEFAULT_POLICY.replace("count = 3", "count = 1"),
+    )
+    .unwrap();
+    let (code, out) = rebound(&["policy", "preview", "--policy", "strict.toml"], &dir);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("would add 2 address(es)"), "{out}");
+    assert!(
+        out.contains(&format!("+ {down}")) && out.contains(&format!("+ {tempfail}")),
+        "{out}"
+    );
+    assert!(suppressed(&dir).is_empty());
 }

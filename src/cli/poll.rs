@@ -5,6 +5,7 @@ use rebound::correlate::Correlator;
 use rebound::hygiene::Policy;
 use rebound::poll::{self, config, process::Pipeline, Event, PollConfig};
 use rebound::store::Store;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use std::time::Duration;
 ///
 ///   [poll]
 ///   batch = 100                 # messages per UID FETCH
+///   move_every = 1000           # committed messages per MOVE round
 ///   policy = "policy.toml"      # hygiene policy (default: built in)
 ///   [poll.folders]              # optional: the outcome folders' names
 ///   processed = "Processed"
@@ -114,6 +116,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         accounts,
         folders: section.folders.clone(),
         batch: args.batch.or(section.batch).unwrap_or(100).max(1),
+        move_every: section.move_every.unwrap_or(1000),
         insecure: args.insecure,
         dry_run: args.dry_run,
         watch: args.watch,
@@ -145,38 +148,40 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     }
     let summary = result?;
+    let mut out = std::io::stdout().lock();
     if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
+        writeln!(out, "{}", serde_json::to_string(&summary)?)?;
     } else {
         let verb = if args.dry_run { "would be" } else { "were" };
-        println!(
+        writeln!(
+            out,
             "messages read: {} (already read before: {})",
             summary.messages, summary.already_seen
-        );
+        )?;
         for (k, n) in &summary.by_outcome {
-            println!("  {k}: {n}");
+            writeln!(out, "  {k}: {n}")?;
         }
         let keys: Vec<String> = summary
             .by_key
             .iter()
             .map(|(k, n)| format!("{k} {n}"))
             .collect();
-        println!("facts by key: {}", keys.join(", "));
-        println!("errors: {}", summary.errors);
+        writeln!(out, "facts by key: {}", keys.join(", "))?;
+        writeln!(out, "errors: {}", summary.errors)?;
         if summary.uidvalidity_changes > 0 {
-            println!("UIDVALIDITY changes: {}", summary.uidvalidity_changes);
+            writeln!(out, "UIDVALIDITY changes: {}", summary.uidvalidity_changes)?;
         }
         let new: Vec<&String> = summary
             .suppressed
             .iter()
             .filter(|s| !before.contains(s))
             .collect();
-        println!("addresses that {verb} suppressed: {}", new.len());
+        writeln!(out, "addresses that {verb} suppressed: {}", new.len())?;
         for s in new {
-            println!("  {s}");
+            writeln!(out, "  {s}")?;
         }
         if args.dry_run {
-            println!("dry run: nothing was moved or stored");
+            writeln!(out, "dry run: nothing was moved or stored")?;
         }
     }
     Ok(if summary.errors > 0 {

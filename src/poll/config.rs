@@ -130,6 +130,8 @@ pub struct PollSection {
     pub folders: Folders,
     /// Messages fetched per UID FETCH.
     pub batch: Option<usize>,
+    /// Committed messages moved per MOVE round (default 1000).
+    pub move_every: Option<usize>,
     /// Hygiene policy file (default: the built-in policy).
     pub policy: Option<PathBuf>,
 }

@@ -41,6 +41,9 @@ pub struct PollConfig {
     pub folders: Folders,
     /// Messages per UID FETCH (bounds memory: one batch is held at a time).
     pub batch: usize,
+    /// Committed messages moved per MOVE round: larger rounds spare the server index
+    /// rewrites; a crash re-reads (harmlessly) at most this many.
+    pub move_every: usize,
     /// Turn certificate verification off (explicit flag only).
     pub insecure: bool,
     /// Read and decide, but move nothing and keep no checkpoint (the store given is a copy).
@@ -84,12 +87,15 @@ impl Summary {
         for k in &p.keys {
             *self.by_key.entry(k.as_str()).or_default() += 1;
         }
-        if p.error.is_some() && p.outcome == Some(Outcome::NotBounces) && !p.already_seen {
-            // "not a bounce" is recorded with its reason; it counts as an error only when
-            // the message could not be read at all.
-            if p.error.as_deref() != Some("no delivery report, complaint or auto-reply found") {
-                self.errors += 1;
-            }
+        // "Not a report" is recorded with the message; only a message that could not be
+        // read at all counts as an error (one without an outcome is counted by the caller).
+        if p.outcome.is_some()
+            && !p.already_seen
+            && p.error
+                .as_deref()
+                .is_some_and(|e| e != process::NOT_A_REPORT)
+        {
+            self.errors += 1;
         }
         self.suppressed.extend(p.suppressed.iter().cloned());
     }
@@ -111,6 +117,23 @@ pub enum Event {
 }
 
 type Shared<T> = Arc<Mutex<T>>;
+
+/// No IMAP step waits longer than this for the server (IDLE has its own timer): a
+/// silent connection fails the run (or reconnects in watch mode) instead of hanging.
+const IO_TIMEOUT: Duration = Duration::from_secs(120);
+
+async fn within<T, E: std::fmt::Display>(
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, String> {
+    match tokio::time::timeout(IO_TIMEOUT, fut).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(format!("{what}: {e}")),
+        Err(_) => Err(format!(
+            "{what}: no answer from the server in {IO_TIMEOUT:?}"
+        )),
+    }
+}
 
 struct Ctx {
     cfg: PollConfig,
@@ -166,7 +189,16 @@ pub fn run(
 async fn account_loop(ctx: Arc<Ctx>, account: Account) -> Result<(), PollError> {
     let mut backoff = Duration::from_secs(1);
     loop {
-        let session = match connect::connect(&account, ctx.cfg.insecure).await {
+        let attempt =
+            tokio::time::timeout(IO_TIMEOUT, connect::connect(&account, ctx.cfg.insecure))
+                .await
+                .unwrap_or_else(|_| {
+                    Err(connect::ConnectError {
+                        account: account.label(),
+                        message: format!("no answer from the server in {IO_TIMEOUT:?}"),
+                    })
+                });
+        let session = match attempt {
             Ok(s) => s,
             Err(e) if ctx.cfg.watch => {
                 (ctx.on_event)(Event::Note(format!("{e}; retrying in {backoff:?}")));
@@ -198,10 +230,9 @@ async fn session_loop(
         folder: account.folder.clone(),
         message,
     };
-    let caps = session
-        .capabilities()
+    let caps = within("CAPABILITY", session.capabilities())
         .await
-        .map_err(|e| imap(format!("CAPABILITY: {e}")))?;
+        .map_err(imap)?;
     let can_move = account.use_move && caps.has_str("MOVE");
     let uidplus = caps.has_str("UIDPLUS");
     drop(caps);
@@ -268,10 +299,9 @@ async fn pass(
         folder: folder.clone(),
         message,
     };
-    let mailbox = session
-        .select(&folder)
+    let mailbox = within("SELECT", session.select(&folder))
         .await
-        .map_err(|e| imap(format!("SELECT: {e}")))?;
+        .map_err(imap)?;
     let validity = mailbox.uid_validity.unwrap_or(0);
     let checkpoint = {
         let (store, l, f) = (ctx.store.clone(), label.clone(), folder.clone());
@@ -291,30 +321,54 @@ async fn pass(
         }
         None => 0,
     };
-    let mut uids: Vec<u32> = session
-        .uid_search(format!("UID {}:*", last.saturating_add(1)))
-        .await
-        .map_err(|e| imap(format!("UID SEARCH: {e}")))?
-        .into_iter()
-        .filter(|u| *u > last)
-        .collect();
+    let mut uids: Vec<u32> = within(
+        "UID SEARCH",
+        session.uid_search(format!("UID {}:*", last.saturating_add(1))),
+    )
+    .await
+    .map_err(imap)?
+    .into_iter()
+    .filter(|u| *u > last)
+    .collect();
     uids.sort_unstable();
     (ctx.on_event)(Event::Found {
         account: label.clone(),
         folder: folder.clone(),
         count: uids.len(),
     });
-    let mut done_upto = last;
-    let mut contiguous = true;
+    // The next batch is fetched while the previous one is decoded and committed on the
+    // blocking pool; moves are grouped (`move_every` messages per round) because each MOVE
+    // makes the server rewrite the folder's index. A message is never moved before the
+    // transaction holding its facts has committed.
+    let mut moves = Moves {
+        by_folder: BTreeMap::new(),
+        queued: 0,
+        done_upto: last,
+        stuck: false,
+    };
+    let mut pending: std::collections::VecDeque<Work> = Default::default();
+    let mut mover = None;
+    if !ctx.cfg.dry_run && uids.len() > PARALLEL_MOVES_FROM {
+        mover = Some(start_mover(ctx, account, validity, can_move, uidplus).await?);
+    }
+    let sender = mover.as_ref().map(|(tx, _)| tx.clone());
     for chunk in uids.chunks(ctx.cfg.batch.max(1)) {
         let set = uid_set(chunk);
         let mut messages: Vec<(u32, Option<Vec<u8>>)> = Vec::with_capacity(chunk.len());
         {
-            let mut fetches = session
-                .uid_fetch(&set, "(UID BODY.PEEK[])")
+            let what = format!("UID FETCH {set}");
+            let mut fetches = within(&what, session.uid_fetch(&set, "(UID BODY.PEEK[])"))
                 .await
-                .map_err(|e| imap(format!("UID FETCH {set}: {e}")))?;
-            while let Some(f) = fetches.next().await {
+                .map_err(imap)?;
+            loop {
+                let next = tokio::time::timeout(IO_TIMEOUT, fetches.next())
+                    .await
+                    .map_err(|_| {
+                        imap(format!(
+                            "{what}: no answer from the server in {IO_TIMEOUT:?}"
+                        ))
+                    })?;
+                let Some(f) = next else { break };
                 let f = f.map_err(|e| imap(format!("UID FETCH {set}: {e}")))?;
                 if let Some(uid) = f.uid {
                     messages.push((uid, f.body().map(|b| b.to_vec())));
@@ -322,67 +376,53 @@ async fn pass(
             }
         }
         messages.sort_by_key(|m| m.0);
-        let results = {
-            let (store, pipeline, l, f) = (
-                ctx.store.clone(),
-                ctx.pipeline.clone(),
-                label.clone(),
-                folder.clone(),
-            );
-            blocking(move || {
-                let mut store = lock(&store);
-                let mut out = Vec::with_capacity(messages.len());
-                for (uid, body) in messages {
-                    let p = match body {
-                        Some(b) => pipeline.process(&mut store, &b, &l, &f, Some(uid))?,
-                        None => Processed {
-                            error: Some(format!("UID {uid}: the server sent no body")),
-                            ..Processed::default()
-                        },
-                    };
-                    out.push((uid, p));
-                }
-                Ok::<_, StoreError>(out)
-            })
-            .await??
-        };
-        let mut by_folder: BTreeMap<Outcome, Vec<u32>> = BTreeMap::new();
-        {
-            let mut summary = lock(&ctx.summary);
-            for (uid, p) in &results {
-                summary.add(p);
-                if p.outcome.is_none() {
-                    summary.errors += 1;
-                }
-                (ctx.on_event)(Event::Done);
-                if let Some(o) = p.outcome {
-                    by_folder.entry(o).or_default().push(*uid);
-                }
+        pending.push_back(spawn_batch(ctx, &label, &folder, messages));
+        while pending.len() > IN_FLIGHT {
+            if let Some(prev) = pending.pop_front() {
+                let results = prev
+                    .await
+                    .map_err(|e| PollError::Runtime(e.to_string()))??;
+                record(ctx, &results, &mut moves);
             }
         }
-        if ctx.cfg.dry_run {
-            continue;
+        if moves.queued >= ctx.cfg.move_every.max(1) {
+            flush(
+                ctx,
+                account,
+                session,
+                sender.as_ref(),
+                &mut moves,
+                validity,
+                can_move,
+                uidplus,
+            )
+            .await?;
         }
-        // Only now, with the facts committed, do the messages leave the folder.
-        for (outcome, moved) in &by_folder {
-            let target = ctx.cfg.folders.for_outcome(*outcome);
-            move_messages(session, &uid_set(moved), target, can_move, uidplus)
-                .await
-                .map_err(imap)?;
-        }
-        for uid in chunk {
-            let moved = results.iter().any(|(u, p)| u == uid && p.outcome.is_some());
-            contiguous &= moved;
-            if contiguous {
-                done_upto = *uid;
-            }
-        }
-        let (store, l, f) = (ctx.store.clone(), label.clone(), folder.clone());
-        let cp = Checkpoint {
-            uidvalidity: validity,
-            last_uid: done_upto,
-        };
-        blocking(move || lock(&store).set_checkpoint(&l, &f, cp)).await??;
+    }
+    while let Some(prev) = pending.pop_front() {
+        let results = prev
+            .await
+            .map_err(|e| PollError::Runtime(e.to_string()))??;
+        record(ctx, &results, &mut moves);
+    }
+    if moves.queued > 0 {
+        flush(
+            ctx,
+            account,
+            session,
+            sender.as_ref(),
+            &mut moves,
+            validity,
+            can_move,
+            uidplus,
+        )
+        .await?;
+    }
+    drop(sender);
+    if let Some((tx, task)) = mover {
+        drop(tx);
+        task.await
+            .map_err(|e| PollError::Runtime(format!("mover: {e}")))??;
     }
     if !ctx.cfg.dry_run && checkpoint.is_some_and(|c| c.uidvalidity != validity) && uids.is_empty()
     {
@@ -394,6 +434,209 @@ async fn pass(
         blocking(move || lock(&store).set_checkpoint(&l, &f, cp)).await??;
     }
     Ok(())
+}
+
+/// Folders with more new messages than this get a second connection for the moves.
+const PARALLEL_MOVES_FROM: usize = 1000;
+
+type Work = tokio::task::JoinHandle<Result<Vec<(u32, Processed)>, PollError>>;
+
+/// Batches decoded or being committed while the next one is fetched.
+const IN_FLIGHT: usize = 2;
+
+/// Committed messages waiting to be moved, and how far the folder is done.
+struct Moves {
+    by_folder: BTreeMap<Outcome, Vec<u32>>,
+    queued: usize,
+    /// The highest UID below which every message has been moved.
+    done_upto: u32,
+    /// A message could not be read and stays: the checkpoint stops before it.
+    stuck: bool,
+}
+
+/// Decodes a batch on the blocking pool (no lock: batches decode in parallel), then
+/// commits it in one transaction.
+fn spawn_batch(
+    ctx: &Arc<Ctx>,
+    label: &str,
+    folder: &str,
+    messages: Vec<(u32, Option<Vec<u8>>)>,
+) -> Work {
+    let (store, pipeline, l, f) = (
+        ctx.store.clone(),
+        ctx.pipeline.clone(),
+        label.to_string(),
+        folder.to_string(),
+    );
+    tokio::spawn(async move {
+        let (decoded, without) = blocking(move || {
+            // Messages without a body stay where they are (no outcome, no move).
+            let mut decoded = Vec::with_capacity(messages.len());
+            let mut without = Vec::new();
+            for (uid, body) in messages {
+                match body {
+                    Some(b) => decoded.push((uid, process::decode_message(&b))),
+                    None => without.push(uid),
+                }
+            }
+            (decoded, without)
+        })
+        .await?;
+        let mut out =
+            blocking(move || pipeline.commit_batch(&mut lock(&store), decoded, &l, &f)).await??;
+        for uid in without {
+            out.push((
+                uid,
+                Processed {
+                    error: Some(format!("UID {uid}: the server sent no body")),
+                    ..Processed::default()
+                },
+            ));
+        }
+        out.sort_by_key(|(u, _)| *u);
+        Ok(out)
+    })
+}
+
+/// Counts a committed batch and queues its moves.
+fn record(ctx: &Ctx, results: &[(u32, Processed)], moves: &mut Moves) {
+    let mut summary = lock(&ctx.summary);
+    for (uid, p) in results {
+        summary.add(p);
+        (ctx.on_event)(Event::Done);
+        match p.outcome {
+            Some(o) => {
+                moves.by_folder.entry(o).or_default().push(*uid);
+                moves.queued += 1;
+                if !moves.stuck {
+                    moves.done_upto = *uid;
+                }
+            }
+            None => {
+                summary.errors += 1;
+                moves.stuck = true;
+            }
+        }
+    }
+}
+
+/// Committed messages to move, and the checkpoint to record once they are moved.
+struct MoveJob {
+    by_folder: BTreeMap<Outcome, Vec<u32>>,
+    done_upto: u32,
+}
+
+/// Hands the queued messages (already committed) to the mover connection, or moves
+/// them on this one; the checkpoint is recorded after the move.
+#[allow(clippy::too_many_arguments)]
+async fn flush(
+    ctx: &Arc<Ctx>,
+    account: &Account,
+    session: &mut ImapSession,
+    mover: Option<&tokio::sync::mpsc::Sender<MoveJob>>,
+    moves: &mut Moves,
+    validity: u32,
+    can_move: bool,
+    uidplus: bool,
+) -> Result<(), PollError> {
+    let job = MoveJob {
+        by_folder: std::mem::take(&mut moves.by_folder),
+        done_upto: moves.done_upto,
+    };
+    moves.queued = 0;
+    if ctx.cfg.dry_run {
+        return Ok(());
+    }
+    match mover {
+        Some(tx) => tx.send(job).await.map_err(|_| PollError::Imap {
+            account: account.label(),
+            folder: account.folder.clone(),
+            message: "the mover connection stopped".into(),
+        }),
+        None => move_and_checkpoint(ctx, account, session, job, validity, can_move, uidplus).await,
+    }
+}
+
+async fn move_and_checkpoint(
+    ctx: &Arc<Ctx>,
+    account: &Account,
+    session: &mut ImapSession,
+    job: MoveJob,
+    validity: u32,
+    can_move: bool,
+    uidplus: bool,
+) -> Result<(), PollError> {
+    for (outcome, uids) in &job.by_folder {
+        let target = ctx.cfg.folders.for_outcome(*outcome);
+        let set = uid_set(uids);
+        let moved = move_messages(session, &set, target, can_move, uidplus);
+        within::<(), String>("moving messages", moved)
+            .await
+            .map_err(|message| PollError::Imap {
+                account: account.label(),
+                folder: account.folder.clone(),
+                message,
+            })?;
+    }
+    let (store, l, f) = (ctx.store.clone(), account.label(), account.folder.clone());
+    let cp = Checkpoint {
+        uidvalidity: validity,
+        last_uid: job.done_upto,
+    };
+    blocking(move || lock(&store).set_checkpoint(&l, &f, cp)).await??;
+    Ok(())
+}
+
+/// A second connection that moves committed messages while the first one fetches
+/// (moving is the server's slowest step on a large folder).
+async fn start_mover(
+    ctx: &Arc<Ctx>,
+    account: &Account,
+    validity: u32,
+    can_move: bool,
+    uidplus: bool,
+) -> Result<
+    (
+        tokio::sync::mpsc::Sender<MoveJob>,
+        tokio::task::JoinHandle<Result<(), PollError>>,
+    ),
+    PollError,
+> {
+    let mut session = connect::connect(account, ctx.cfg.insecure).await?;
+    let mailbox = session
+        .select(&account.folder)
+        .await
+        .map_err(|e| PollError::Imap {
+            account: account.label(),
+            folder: account.folder.clone(),
+            message: format!("SELECT (mover): {e}"),
+        })?;
+    if mailbox.uid_validity.unwrap_or(0) != validity {
+        return Err(PollError::Imap {
+            account: account.label(),
+            folder: account.folder.clone(),
+            message: "UIDVALIDITY changed during the run".into(),
+        });
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<MoveJob>(4);
+    let (ctx, account) = (ctx.clone(), account.clone());
+    let task = tokio::spawn(async move {
+        while let Some(job) = rx.recv().await {
+            move_and_checkpoint(
+                &ctx,
+                &account,
+                &mut session,
+                job,
+                validity,
+                can_move,
+                uidplus,
+            )
+            .await?;
+        }
+        let _ = session.logout().await;
+        Ok(())
+    });
+    Ok((tx, task))
 }
 
 /// UID MOVE (RFC 6851), or COPY + \Deleted + UID EXPUNGE (RFC 4315) where MOVE is

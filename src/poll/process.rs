@@ -4,7 +4,7 @@
 use crate::correlate::{Correlator, MatchKey};
 use crate::decode::{Bounce, Reason};
 use crate::hygiene::{FactView, Policy, Verdict};
-use crate::store::{NewFact, Store, StoreError};
+use crate::store::{NewFact, Store, StoreError, Tx};
 use sha2::{Digest, Sha256};
 
 /// Where a message goes after it was read (the folder kinds of `[poll.folders]`).
@@ -45,6 +45,10 @@ impl Outcome {
         Outcome::ALL.into_iter().find(|o| o.as_str() == s)
     }
 }
+
+/// The note recorded for a message that holds no report (not an error: it is kept in
+/// NotBounces for a person).
+pub const NOT_A_REPORT: &str = "no delivery report, complaint or auto-reply found";
 
 /// What happened to one message.
 #[derive(Debug, Clone, Default)]
@@ -105,6 +109,34 @@ pub fn sha256_hex(raw: &[u8]) -> String {
         .collect()
 }
 
+/// A message decoded, before it meets the store (pure: can run on any thread).
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub message_id: String,
+    pub sha256: String,
+    pub bounces: Vec<Bounce>,
+    /// Set when the decoder failed on the message.
+    pub error: Option<String>,
+}
+
+/// Decodes one message and computes its identity.
+pub fn decode_message(raw: &[u8]) -> Decoded {
+    // The decoder promises not to panic; a message must still never be lost if it did.
+    let (bounces, error) = match std::panic::catch_unwind(|| crate::decode::decode(raw)) {
+        Ok(r) => (r.bounces, None),
+        Err(_) => (
+            Vec::new(),
+            Some("the decoder failed on this message".to_string()),
+        ),
+    };
+    Decoded {
+        message_id: message_id(raw),
+        sha256: sha256_hex(raw),
+        bounces,
+        error,
+    }
+}
+
 fn outcome_of(bounces: &[Bounce], keys: &[MatchKey]) -> Outcome {
     if bounces.is_empty() {
         return Outcome::NotBounces;
@@ -147,8 +179,8 @@ impl Pipeline {
         Ok(new.len())
     }
 
-    /// Reads one message into the store. A message read before changes nothing and
-    /// comes back with the outcome it had then.
+    /// Reads one message into the store in its own transaction. A message read before
+    /// changes nothing and comes back with the outcome it had then.
     pub fn process(
         &self,
         store: &mut Store,
@@ -157,9 +189,46 @@ impl Pipeline {
         folder: &str,
         uid: Option<u32>,
     ) -> Result<Processed, StoreError> {
-        let mid = message_id(raw);
-        let sha = sha256_hex(raw);
+        let d = decode_message(raw);
         let tx = store.begin()?;
+        let p = self.commit_in(&tx, d, account, folder, uid)?;
+        tx.commit()?;
+        Ok(p)
+    }
+
+    /// Stores a batch of decoded messages (UID, decoded) in one transaction: all of it is
+    /// committed, or none. Nothing may be moved before this returns.
+    pub fn commit_batch(
+        &self,
+        store: &mut Store,
+        messages: Vec<(u32, Decoded)>,
+        account: &str,
+        folder: &str,
+    ) -> Result<Vec<(u32, Processed)>, StoreError> {
+        let tx = store.begin()?;
+        let mut out = Vec::with_capacity(messages.len());
+        for (uid, d) in messages {
+            out.push((uid, self.commit_in(&tx, d, account, folder, Some(uid))?));
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Correlates, judges and writes one decoded message within a transaction.
+    pub fn commit_in(
+        &self,
+        tx: &Tx,
+        d: Decoded,
+        account: &str,
+        folder: &str,
+        uid: Option<u32>,
+    ) -> Result<Processed, StoreError> {
+        let Decoded {
+            message_id: mid,
+            sha256: sha,
+            bounces,
+            error,
+        } = d;
         if let Some(prev) = tx.seen(&mid, &sha)? {
             return Ok(Processed {
                 outcome: Some(Outcome::parse(&prev).unwrap_or(Outcome::NotBounces)),
@@ -167,18 +236,10 @@ impl Pipeline {
                 ..Processed::default()
             });
         }
-        // The decoder promises not to panic; a message must still never be lost if it did.
-        let (bounces, error) = match std::panic::catch_unwind(|| crate::decode::decode(raw)) {
-            Ok(r) => (r.bounces, None),
-            Err(_) => (
-                Vec::new(),
-                Some("the decoder failed on this message".to_string()),
-            ),
-        };
         let mut facts = Vec::with_capacity(bounces.len());
         let mut keys = Vec::with_capacity(bounces.len());
         for b in &bounces {
-            let m = self.correlator.correlate(&tx, b)?;
+            let m = self.correlator.correlate(tx, b)?;
             let duplicate = match &m.send {
                 Some(s) if s.state == "rejected" => tx.has_sync_fact(s.recipient_id)?,
                 _ => false,
@@ -217,11 +278,7 @@ impl Pipeline {
         } else {
             outcome_of(&bounces, &keys)
         };
-        let error = error.or_else(|| {
-            bounces
-                .is_empty()
-                .then(|| "no delivery report, complaint or auto-reply found".to_string())
-        });
+        let error = error.or_else(|| bounces.is_empty().then(|| NOT_A_REPORT.to_string()));
         let row = tx.insert_message(
             &mid,
             &sha,
@@ -238,13 +295,12 @@ impl Pipeline {
         for f in &facts {
             if f.verdict == Verdict::Suppress.as_str() || f.verdict == Verdict::Soft.as_str() {
                 if let Some(email) = &f.email {
-                    if self.policy.apply(&tx, email)? {
+                    if self.policy.apply(tx, email)? {
                         suppressed.push(email.to_lowercase());
                     }
                 }
             }
         }
-        tx.commit()?;
         Ok(Processed {
             outcome: Some(outcome),
             already_seen: false,
