@@ -334,6 +334,11 @@ fn send_one(
                 return Ok(Event::Accepted);
             }
             TxResult::Refused { stage, code, reply } if code >= 500 => {
+                store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .plant(row.id, &message_id, &envelope_id, &token)
+                    .map_err(|e| e.to_string())?;
                 let (reason, hard) = crate::decode::classify_reply(&reply, Some(stage.command()));
                 outcome(
                     SendState::Rejected,
@@ -354,6 +359,11 @@ fn send_one(
                     *session = None; // the server is closing this connection
                 }
                 if attempt >= cfg.retries {
+                    store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .plant(row.id, &message_id, &envelope_id, &token)
+                        .map_err(|e| e.to_string())?;
                     let (reason, _) = crate::decode::classify_reply(&reply, None);
                     outcome(
                         SendState::Deferred,

@@ -287,6 +287,24 @@ impl Store {
         Ok(())
     }
 
+    /// Stores the identifiers planted in a recipient's message without changing its state:
+    /// a refusal at RCPT time must still be findable by them later.
+    pub fn plant(
+        &mut self,
+        id: i64,
+        message_id: &str,
+        envelope_id: &str,
+        verp_token: &str,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .execute(
+                "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4 WHERE id = ?1",
+                params![id, message_id, envelope_id, verp_token],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
     /// Records how a recipient's transaction ended.
     pub fn record(&mut self, id: i64, o: &Outcome) -> Result<(), StoreError> {
         self.conn
