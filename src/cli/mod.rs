@@ -60,12 +60,12 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
-    Clean(clean::Args),
-    Report(report::Args),
-    Run(run::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
+    Report(report::Args),
+    Clean(clean::Args),
+    Run(run::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
