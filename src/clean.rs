@@ -3,7 +3,7 @@
 //! as they were, and say why each removed row went. Streams: memory grows with the
 //! suppression list and (with dedupe) 16 bytes per distinct address, not with the file.
 
-use crate::send::csvlist::normalize_address;
+use crate::send::csvlist::{email_column, header_names, normalize_address, EMAIL_COLUMNS};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::io::{Read, Write};
@@ -25,13 +25,11 @@ pub struct CleanSummary {
 pub enum CleanError {
     #[error("{0}")]
     Csv(#[from] csv::Error),
-    #[error("no email column in the header row ({0}); name one of: email, e-mail, email_address, address, mail")]
-    NoEmailColumn(String),
+    #[error("no email column in the header row ({names}); name one of: {}", EMAIL_COLUMNS.join(", "))]
+    NoEmailColumn { names: String },
     #[error("the input is empty: no header row")]
     Empty,
 }
-
-const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", "mail"];
 
 /// 128 bits of an address's normalised form (two FNV-1a hashes with different offsets),
 /// for duplicate detection in little memory. A false duplicate needs a 128-bit collision.
@@ -117,19 +115,10 @@ pub fn clean(
         return Err(CleanError::Empty);
     }
     let header = rec.clone();
-    let names: Vec<String> = header
-        .iter()
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_string()
-        })
-        .collect();
-    let col = names
-        .iter()
-        .position(|h| EMAIL_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
-        .ok_or_else(|| CleanError::NoEmailColumn(names.join(", ")))?;
+    let names = header_names(&header);
+    let col = email_column(&names).ok_or_else(|| CleanError::NoEmailColumn {
+        names: names.join(", "),
+    })?;
     out.write_byte_record(&header)?;
     if let Some(w) = rem.as_mut() {
         let mut h = header.clone();

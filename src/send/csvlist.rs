@@ -35,7 +35,28 @@ pub enum ListError {
     Invalid { path: String, message: String },
 }
 
-const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", "mail"];
+/// Header names that mark the email column, in any case.
+pub const EMAIL_COLUMNS: &[&str] = &["email", "e-mail", "email_address", "address", "mail"];
+
+/// The header row's names, trimmed, without a byte-order mark.
+pub fn header_names(header: &csv::ByteRecord) -> Vec<String> {
+    header
+        .iter()
+        .map(|h| {
+            String::from_utf8_lossy(h)
+                .trim()
+                .trim_start_matches('\u{feff}')
+                .to_string()
+        })
+        .collect()
+}
+
+/// The index of the email column among the header names.
+pub fn email_column(names: &[String]) -> Option<usize> {
+    names
+        .iter()
+        .position(|h| EMAIL_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
+}
 
 /// Reads and checks a recipient list.
 pub fn read(path: &Path) -> Result<RecipientList, ListError> {
@@ -50,31 +71,18 @@ pub fn read(path: &Path) -> Result<RecipientList, ListError> {
         .from_reader(bytes.as_slice());
     // Line numbers from byte offsets: the csv crate's own count is off by one with CRLF.
     let mut lines = LineCounter::default();
-    let headers: Vec<String> = rdr
-        .byte_headers()
-        .map_err(|source| ListError::Read {
-            path: shown.clone(),
-            source,
-        })?
-        .iter()
-        .map(|h| {
-            String::from_utf8_lossy(h)
-                .trim()
-                .trim_start_matches('\u{feff}')
-                .to_string()
-        })
-        .collect();
-    let email_col = headers
-        .iter()
-        .position(|h| EMAIL_COLUMNS.iter().any(|c| h.eq_ignore_ascii_case(c)))
-        .ok_or_else(|| ListError::Invalid {
-            path: shown.clone(),
-            message: format!(
-                "no email column in the header row ({}); name one of: {}",
-                headers.join(", "),
-                EMAIL_COLUMNS.join(", ")
-            ),
-        })?;
+    let headers = header_names(rdr.byte_headers().map_err(|source| ListError::Read {
+        path: shown.clone(),
+        source,
+    })?);
+    let email_col = email_column(&headers).ok_or_else(|| ListError::Invalid {
+        path: shown.clone(),
+        message: format!(
+            "no email column in the header row ({}); name one of: {}",
+            headers.join(", "),
+            EMAIL_COLUMNS.join(", ")
+        ),
+    })?;
     let mut list = RecipientList {
         headers: headers.clone(),
         ..RecipientList::default()

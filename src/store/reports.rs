@@ -1,7 +1,7 @@
 //! Read-only queries behind the reports: a campaign's recipients and the facts tied to
 //! them, facts over a time window, and the facts that tied to nothing.
 
-use super::{Store, StoreError};
+use super::{NewFact, Store, StoreError};
 use rusqlite::params;
 
 /// One recipient's send record.
@@ -16,24 +16,18 @@ pub struct SentRow {
     pub updated_at: Option<String>,
 }
 
-/// One stored fact with what reports show of it.
+/// One stored fact with the time it was recorded.
 #[derive(Debug, Clone)]
 pub struct FactDetail {
-    pub campaign_id: Option<i64>,
-    pub recipient_id: Option<i64>,
-    pub email: Option<String>,
-    pub matched_by: String,
-    pub action: Option<String>,
-    pub reason: String,
-    pub hard: bool,
-    pub status: Option<String>,
-    pub diagnostic: Option<String>,
-    pub feedback_type: Option<String>,
-    pub blocklist: Option<String>,
-    pub listed_ip: Option<String>,
-    pub evidence: String,
-    pub verdict: String,
+    pub fact: NewFact,
     pub created_at: String,
+}
+
+impl std::ops::Deref for FactDetail {
+    type Target = NewFact;
+    fn deref(&self) -> &NewFact {
+        &self.fact
+    }
 }
 
 const FACT_COLUMNS: &str =
@@ -42,20 +36,22 @@ const FACT_COLUMNS: &str =
 
 fn fact(r: &rusqlite::Row) -> rusqlite::Result<FactDetail> {
     Ok(FactDetail {
-        campaign_id: r.get(0)?,
-        recipient_id: r.get(1)?,
-        email: r.get(2)?,
-        matched_by: r.get(3)?,
-        action: r.get(4)?,
-        reason: r.get(5)?,
-        hard: r.get::<_, i64>(6)? != 0,
-        status: r.get(7)?,
-        diagnostic: r.get(8)?,
-        feedback_type: r.get(9)?,
-        blocklist: r.get(10)?,
-        listed_ip: r.get(11)?,
-        evidence: r.get(12)?,
-        verdict: r.get(13)?,
+        fact: NewFact {
+            campaign_id: r.get(0)?,
+            recipient_id: r.get(1)?,
+            email: r.get(2)?,
+            matched_by: r.get(3)?,
+            action: r.get(4)?,
+            reason: r.get(5)?,
+            hard: r.get::<_, i64>(6)? != 0,
+            status: r.get(7)?,
+            diagnostic: r.get(8)?,
+            feedback_type: r.get(9)?,
+            blocklist: r.get(10)?,
+            listed_ip: r.get(11)?,
+            evidence: r.get(12)?,
+            verdict: r.get(13)?,
+        },
         created_at: r.get(14)?,
     })
 }
