@@ -103,10 +103,13 @@ const DELAYED: &[&str] = &[
 ];
 
 fn parse(mail: &Mail) -> Option<Vec<Draft>> {
-    if !is_exim(mail) {
+    if !looks_like_exim(mail) {
         return None;
     }
-    read(mail)
+    // the report text and where the report starts, found once for the test and the read
+    let text = report_text(mail);
+    let start = start_of(&text)?;
+    read_text(mail, &text, Some(start))
 }
 
 fn parse_mailru(mail: &Mail) -> Option<Vec<Draft>> {
@@ -117,7 +120,8 @@ fn parse_mailru(mail: &Mail) -> Option<Vec<Draft>> {
     read(mail)
 }
 
-fn is_exim(mail: &Mail) -> bool {
+/// Two of Exim's marks in the headers (the report's first line is checked after).
+fn looks_like_exim(mail: &Mail) -> bool {
     let mut score = 0;
     if mail
         .from()
@@ -137,7 +141,7 @@ fn is_exim(mail: &Mail) -> bool {
         // Exim's own header (deliver.c), kept by its derivatives
         score += 1;
     }
-    score >= 2 && start_of(&report_text(mail)).is_some()
+    score >= 2
 }
 
 /// Exim's message ids: `E1X58pT-0004bZ-Co` (6+6+2 base-62) or, since 4.97, 6+11+4.
@@ -195,7 +199,13 @@ struct Block {
 
 fn read(mail: &Mail) -> Option<Vec<Draft>> {
     let text = report_text(mail);
-    let body = start_of(&text).and_then(|i| text.get(i..)).unwrap_or(&text);
+    let start = start_of(&text);
+    read_text(mail, &text, start)
+}
+
+/// `read` on the report text already made, `start` being `start_of(text)`.
+fn read_text(mail: &Mail, text: &str, start: Option<usize>) -> Option<Vec<Draft>> {
+    let body = start.and_then(|i| text.get(i..)).unwrap_or(text);
     let mut blocks: Vec<Block> = Vec::new();
     let mut open = false;
     for line in body.lines() {
@@ -547,7 +557,7 @@ mod tests {
         ]
         .join("\r\n");
         let mail = Mail::parse(raw.as_bytes()).expect("parses");
-        assert!(is_exim(&mail));
+        assert!(looks_like_exim(&mail) && start_of(&report_text(&mail)).is_some());
         let d = parse(&mail).expect("claimed");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].recipient.as_deref(), Some("tora@example.jp"));
