@@ -64,6 +64,9 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<String>> {
 /// creating it).
 pub fn try_query(db: &Path, sql: &str) -> Option<Vec<Vec<String>>> {
     let conn = rusqlite::Connection::open(db).ok()?;
+    // A writer killed mid-transaction leaves its WAL behind; the next reader may have to
+    // wait for recovery.
+    conn.busy_timeout(std::time::Duration::from_secs(10)).ok()?;
     let mut stmt = conn.prepare(sql).ok()?;
     let n = stmt.column_count();
     let rows = stmt
