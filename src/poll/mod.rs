@@ -349,7 +349,8 @@ async fn pass(
     let mut pending: std::collections::VecDeque<Work> = Default::default();
     let mut mover = None;
     if !ctx.cfg.dry_run && uids.len() > PARALLEL_MOVES_FROM {
-        mover = Some(start_mover(ctx, account, validity, can_move, uidplus).await?);
+        // Its connection is opened while the first batches are fetched.
+        mover = Some(start_mover(ctx, account, validity, can_move, uidplus));
     }
     let sender = mover.as_ref().map(|(tx, _)| tx.clone());
     for chunk in uids.chunks(ctx.cfg.batch.max(1)) {
@@ -386,7 +387,7 @@ async fn pass(
             }
         }
         if moves.queued >= ctx.cfg.move_every.max(1) {
-            flush(
+            let flushed = flush(
                 ctx,
                 account,
                 session,
@@ -396,7 +397,10 @@ async fn pass(
                 can_move,
                 uidplus,
             )
-            .await?;
+            .await;
+            if let Err(e) = flushed {
+                return Err(mover_error(mover, e).await);
+            }
         }
     }
     while let Some(prev) = pending.pop_front() {
@@ -406,7 +410,7 @@ async fn pass(
         record(ctx, &results, &mut moves);
     }
     if moves.queued > 0 {
-        flush(
+        let flushed = flush(
             ctx,
             account,
             session,
@@ -416,7 +420,10 @@ async fn pass(
             can_move,
             uidplus,
         )
-        .await?;
+        .await;
+        if let Err(e) = flushed {
+            return Err(mover_error(mover, e).await);
+        }
     }
     drop(sender);
     if let Some((tx, task)) = mover {
@@ -587,41 +594,53 @@ async fn move_and_checkpoint(
     Ok(())
 }
 
+type Mover = (
+    tokio::sync::mpsc::Sender<MoveJob>,
+    tokio::task::JoinHandle<Result<(), PollError>>,
+);
+
 /// A second connection that moves committed messages while the first one fetches
-/// (moving is the server's slowest step on a large folder).
-async fn start_mover(
+/// (moving is the server's slowest step on a large folder). It connects in the
+/// background; jobs wait in the channel until it is ready. Jobs that queue up while it
+/// moves are merged into one round (fewer MOVE commands, each making the server sync
+/// the folder); the checkpoint follows the round.
+fn start_mover(
     ctx: &Arc<Ctx>,
     account: &Account,
     validity: u32,
     can_move: bool,
     uidplus: bool,
-) -> Result<
-    (
-        tokio::sync::mpsc::Sender<MoveJob>,
-        tokio::task::JoinHandle<Result<(), PollError>>,
-    ),
-    PollError,
-> {
-    let mut session = connect::connect(account, ctx.cfg.insecure).await?;
-    let mailbox = session
-        .select(&account.folder)
-        .await
-        .map_err(|e| PollError::Imap {
-            account: account.label(),
-            folder: account.folder.clone(),
-            message: format!("SELECT (mover): {e}"),
-        })?;
-    if mailbox.uid_validity.unwrap_or(0) != validity {
-        return Err(PollError::Imap {
-            account: account.label(),
-            folder: account.folder.clone(),
-            message: "UIDVALIDITY changed during the run".into(),
-        });
-    }
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<MoveJob>(4);
+) -> Mover {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<MoveJob>(MOVER_QUEUE);
     let (ctx, account) = (ctx.clone(), account.clone());
     let task = tokio::spawn(async move {
-        while let Some(job) = rx.recv().await {
+        let imap = |message: String| PollError::Imap {
+            account: account.label(),
+            folder: account.folder.clone(),
+            message,
+        };
+        let connecting = connect::connect(&account, ctx.cfg.insecure);
+        let mut session = match tokio::time::timeout(IO_TIMEOUT, connecting).await {
+            Ok(s) => s?,
+            Err(_) => {
+                return Err(imap(format!(
+                    "connecting (mover): no answer from the server in {IO_TIMEOUT:?}"
+                )))
+            }
+        };
+        let mailbox = within("SELECT (mover)", session.select(&account.folder))
+            .await
+            .map_err(imap)?;
+        if mailbox.uid_validity.unwrap_or(0) != validity {
+            return Err(imap("UIDVALIDITY changed during the run".into()));
+        }
+        while let Some(mut job) = rx.recv().await {
+            while let Ok(more) = rx.try_recv() {
+                for (outcome, uids) in more.by_folder {
+                    job.by_folder.entry(outcome).or_default().extend(uids);
+                }
+                job.done_upto = more.done_upto;
+            }
             move_and_checkpoint(
                 &ctx,
                 &account,
@@ -636,7 +655,24 @@ async fn start_mover(
         let _ = session.logout().await;
         Ok(())
     });
-    Ok((tx, task))
+    (tx, task)
+}
+
+/// Move rounds waiting for the mover (each at most `move_every` messages).
+const MOVER_QUEUE: usize = 4;
+
+/// When handing work to the mover failed, the mover's own error says why.
+async fn mover_error(mover: Option<Mover>, e: PollError) -> PollError {
+    match mover {
+        Some((tx, task)) => {
+            drop(tx);
+            match task.await {
+                Ok(Err(m)) => m,
+                _ => e,
+            }
+        }
+        None => e,
+    }
 }
 
 /// UID MOVE (RFC 6851), or COPY + \Deleted + UID EXPUNGE (RFC 4315) where MOVE is

@@ -72,15 +72,35 @@ pub struct Pipeline {
 }
 
 /// The Message-ID of the message itself (not of the message it returns), without `<>`.
+///
+/// Scans the header bytes once and converts only the Message-ID field to text; the result
+/// is the same string as a lossy conversion of the whole header would give (the stored
+/// identity of messages read by earlier versions must not change).
 pub fn message_id(raw: &[u8]) -> String {
-    let head_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+    let head_end = memchr::memmem::find(raw, b"\r\n\r\n")
+        .or_else(|| memchr::memmem::find(raw, b"\n\n"))
         .unwrap_or(raw.len());
-    let head = String::from_utf8_lossy(&raw[..head_end]);
-    let mut lines = head.lines().peekable();
+    // Lines as `str::lines` cuts them: at \n, dropping a \r before it.
+    let mut lines = raw[..head_end]
+        .split_inclusive(|b| *b == b'\n')
+        .map(|l| match l.strip_suffix(b"\n") {
+            Some(l) => l.strip_suffix(b"\r").unwrap_or(l),
+            None => l,
+        })
+        .peekable();
     while let Some(line) = lines.next() {
+        // The field name (before the first ':') must be "message-id" once trimmed: a
+        // cheap byte test first, the exact (Unicode-trimming) test only on candidates.
+        let Some(colon) = memchr::memchr(b':', line) else {
+            continue;
+        };
+        if !line[..colon]
+            .windows(10)
+            .any(|w| w.eq_ignore_ascii_case(b"message-id"))
+        {
+            continue;
+        }
+        let line = String::from_utf8_lossy(line);
         let Some((name, value)) = line.split_once(':') else {
             continue;
         };
@@ -89,8 +109,8 @@ pub fn message_id(raw: &[u8]) -> String {
         }
         let mut v = value.trim().to_string();
         while let Some(next) = lines.peek() {
-            if next.starts_with([' ', '\t']) {
-                v.push_str(next.trim());
+            if next.first().is_some_and(|b| *b == b' ' || *b == b'\t') {
+                v.push_str(String::from_utf8_lossy(next).trim());
                 lines.next();
             } else {
                 break;
@@ -103,10 +123,13 @@ pub fn message_id(raw: &[u8]) -> String {
 
 /// SHA-256 of the bytes, hex.
 pub fn sha256_hex(raw: &[u8]) -> String {
-    Sha256::digest(raw)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in Sha256::digest(raw) {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 /// A message decoded, before it meets the store (pure: can run on any thread).
@@ -308,5 +331,96 @@ impl Pipeline {
             suppressed,
             error,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The first version (a lossy conversion of the whole header): the identity stored by
+    /// earlier runs, which `message_id` must keep giving.
+    fn message_id_v1(raw: &[u8]) -> String {
+        let head_end = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .or_else(|| raw.windows(2).position(|w| w == b"\n\n"))
+            .unwrap_or(raw.len());
+        let head = String::from_utf8_lossy(&raw[..head_end]);
+        let mut lines = head.lines().peekable();
+        while let Some(line) = lines.next() {
+            let Some((name, value)) = line.split_once(':') else {
+                continue;
+            };
+            if !name.trim().eq_ignore_ascii_case("message-id") {
+                continue;
+            }
+            let mut v = value.trim().to_string();
+            while let Some(next) = lines.peek() {
+                if next.starts_with([' ', '\t']) {
+                    v.push_str(next.trim());
+                    lines.next();
+                } else {
+                    break;
+                }
+            }
+            return v.trim_start_matches('<').trim_end_matches('>').to_string();
+        }
+        String::new()
+    }
+
+    #[test]
+    fn message_id_matches_the_first_version() {
+        let mut cases: Vec<Vec<u8>> = [
+            &b"Message-ID: <a@b>\r\n\r\nbody"[..],
+            b"Subject: x\nmessage-id:\n <folded@x>\n\tmore\n\nMessage-ID: <body@x>",
+            b"X-Message-ID: <no@x>\r\nMessage-Id:<yes@x>\r\n",
+            b" Message-ID : <odd@x>\r\n\r\n",
+            b"Message-ID: <bad\xff\xfe@x>\r\nX: y\r\n\r\n",
+            b"\xc2\xa0Message-ID\xc2\xa0: <nbsp@x>\n\n",
+            b"Message-ID: <cr@x>\r",
+            b"Subject: no id\r\n\r\nMessage-ID: <in-body@x>\r\n",
+            b"",
+            b"\n\nMessage-ID: <x@y>",
+            b"Message-ID: <a@b>\n\nbody\r\n\r\n",
+        ]
+        .iter()
+        .map(|c| c.to_vec())
+        .collect();
+        for dir in ["fixtures", "../shared/corpus/dev"] {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                let files: Vec<_> = if p.is_dir() {
+                    std::fs::read_dir(&p)
+                        .map(|d| d.flatten().map(|e| e.path()).collect())
+                        .unwrap_or_default()
+                } else {
+                    vec![p]
+                };
+                for f in files {
+                    if f.extension().is_some_and(|x| x == "eml") {
+                        cases.push(std::fs::read(&f).unwrap());
+                    }
+                }
+            }
+        }
+        assert!(cases.len() > 11);
+        for raw in &cases {
+            assert_eq!(
+                super::message_id(raw),
+                message_id_v1(raw),
+                "{}",
+                String::from_utf8_lossy(&raw[..raw.len().min(200)])
+            );
+        }
+    }
+
+    #[test]
+    fn sha256_is_lowercase_hex() {
+        assert_eq!(
+            super::sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 }
