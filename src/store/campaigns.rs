@@ -239,22 +239,21 @@ impl Store {
 
     /// Pending recipients in CSV order.
     pub fn pending(&self, campaign: &Campaign) -> Result<Vec<RecipientRow>, StoreError> {
-        let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM recipients WHERE campaign_id = ?1 AND state = 'pending' ORDER BY line, id"
-        );
-        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([campaign.id], row)
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        Ok(rows)
+        self.recipient_rows(campaign, "AND state = 'pending'")
     }
 
-    /// Every recipient of a campaign.
+    /// Every recipient of a campaign, in CSV order.
     pub fn recipients(&self, campaign: &Campaign) -> Result<Vec<RecipientRow>, StoreError> {
+        self.recipient_rows(campaign, "")
+    }
+
+    fn recipient_rows(
+        &self,
+        campaign: &Campaign,
+        filter: &str,
+    ) -> Result<Vec<RecipientRow>, StoreError> {
         let sql = format!(
-            "SELECT {ROW_COLUMNS} FROM recipients WHERE campaign_id = ?1 ORDER BY line, id"
+            "SELECT {ROW_COLUMNS} FROM recipients WHERE campaign_id = ?1 {filter} ORDER BY line, id"
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
         let rows = stmt
