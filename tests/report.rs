@@ -190,6 +190,9 @@ fn a_campaign_report_reconciles_send_and_poll_and_renders_safely() {
         vec![("userunknown".into(), 2), ("blocked".into(), 1)]
     );
     assert_eq!(j["by_blocklist"][0]["list"], "zen.spamhaus.org");
+    // Postfix names the fake remote MX by its address; the hostile DSN names none.
+    assert_eq!(j["by_remote_mta"][0]["name"], "127.0.0.1", "{j:#}");
+    assert_eq!(j["by_remote_mta"][0]["count"], 2);
     assert_eq!(j["by_blocklist"][0]["listed_ip"], "127.0.0.1");
     let lines = j["lines"].as_array().expect("lines");
     let line = |email: &str| {

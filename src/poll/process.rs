@@ -294,6 +294,7 @@ impl Pipeline {
                 listed_ip: b.blocklist.as_ref().and_then(|l| l.listed_ip.clone()),
                 evidence: format!("{}: {}", b.evidence.module, b.evidence.rule),
                 verdict: verdict.as_str().to_string(),
+                remote_mta: b.remote_mta.clone(),
             });
         }
         let outcome = if error.is_some() {

@@ -125,6 +125,14 @@ pub fn render(r: &Report) -> String {
         .map(|d| (d.domain.clone(), d.recipients))
         .collect();
     h.push_str(&bars("domains", &doms, "#6a9f58"));
+    h.push_str("<h2>Remote MTAs (answers)</h2>");
+    let hosts: Vec<(String, usize)> = r
+        .by_remote_mta
+        .iter()
+        .take(15)
+        .map(|c| (c.name.clone(), c.count))
+        .collect();
+    h.push_str(&bars("remote-mtas", &hosts, "#c0a030"));
     h.push_str("<h2>Blocklists naming the sender</h2>");
     if r.by_blocklist.is_empty() {
         h.push_str("<p>None.</p>");

@@ -114,6 +114,8 @@ pub struct Report {
     pub by_reason: Vec<Count>,
     pub by_domain: Vec<DomainRow>,
     pub by_blocklist: Vec<BlocklistRow>,
+    /// Facts by the remote host that gave the answer.
+    pub by_remote_mta: Vec<Count>,
     pub by_day: Vec<DayRow>,
     pub matched_by: Vec<Count>,
     pub lines: Vec<Line>,
@@ -179,6 +181,17 @@ fn line_of(f: &FactDetail) -> Line {
         when: f.created_at.clone(),
         ..Line::default()
     }
+}
+
+/// Facts by the remote host that answered (those that name one).
+fn by_remote_mta(facts: &[FactDetail]) -> Vec<Count> {
+    let mut hosts = BTreeMap::new();
+    for f in facts {
+        if let Some(h) = f.remote_mta.as_deref().filter(|h| !h.is_empty()) {
+            *hosts.entry(h.to_ascii_lowercase()).or_insert(0) += 1;
+        }
+    }
+    counts(hosts)
 }
 
 /// Breakdowns shared by every scope, over a set of facts.
@@ -262,6 +275,7 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
         by_reason,
         by_domain: sorted_domains(domains),
         by_blocklist,
+        by_remote_mta: by_remote_mta(facts),
         by_day,
         matched_by,
         lines: if lines {
@@ -429,6 +443,7 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
         by_reason,
         by_domain: sorted_domains(domains),
         by_blocklist,
+        by_remote_mta: by_remote_mta(&facts),
         by_day,
         matched_by,
         lines,

@@ -182,6 +182,9 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
             &b.count.to_string(),
         ])?;
     }
+    for c in &r.by_remote_mta {
+        w.write_record(["remote_mta", &c.name, &c.count.to_string()])?;
+    }
     for c in &r.matched_by {
         w.write_record(["matched_by", &c.name, &c.count.to_string()])?;
     }

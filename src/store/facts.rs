@@ -33,6 +33,8 @@ pub struct NewFact {
     pub listed_ip: Option<String>,
     pub evidence: String,
     pub verdict: String,
+    /// The host that gave the answer (DSN `Remote-MTA`), when known.
+    pub remote_mta: Option<String>,
 }
 
 /// A stored fact, as the policy reads it.
@@ -385,8 +387,9 @@ impl Tx<'_> {
         self.tx
             .prepare_cached(
                 "INSERT INTO facts (message_row, email, matched_by, campaign_id, recipient_id, action,
-                    reason, hard, status, diagnostic, feedback_type, blocklist, listed_ip, evidence, verdict)
-                 VALUES (?1, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                    reason, hard, status, diagnostic, feedback_type, blocklist, listed_ip, evidence, verdict,
+                    remote_mta)
+                 VALUES (?1, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -404,7 +407,8 @@ impl Tx<'_> {
                     f.blocklist,
                     f.listed_ip,
                     f.evidence,
-                    f.verdict
+                    f.verdict,
+                    f.remote_mta
                 ])
             })
             .map_err(|e| self.err(e))?;

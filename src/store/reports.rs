@@ -32,7 +32,7 @@ impl std::ops::Deref for FactDetail {
 
 const FACT_COLUMNS: &str =
     "campaign_id, recipient_id, email, matched_by, action, reason, hard, status,
-    diagnostic, feedback_type, blocklist, listed_ip, evidence, verdict, created_at";
+    diagnostic, feedback_type, blocklist, listed_ip, evidence, verdict, created_at, remote_mta";
 
 fn fact(r: &rusqlite::Row) -> rusqlite::Result<FactDetail> {
     Ok(FactDetail {
@@ -51,6 +51,7 @@ fn fact(r: &rusqlite::Row) -> rusqlite::Result<FactDetail> {
             listed_ip: r.get(11)?,
             evidence: r.get(12)?,
             verdict: r.get(13)?,
+            remote_mta: r.get(15)?,
         },
         created_at: r.get(14)?,
     })

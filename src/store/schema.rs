@@ -93,6 +93,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, folder)
     );
     CREATE INDEX recipients_email ON recipients(email);",
+    // 4: the remote MTA that gave each answer, for the report's breakdown by remote host.
+    "ALTER TABLE facts ADD COLUMN remote_mta TEXT;",
 ];
 
 /// Brings the schema to the newest version.
