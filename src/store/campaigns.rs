@@ -113,22 +113,7 @@ impl Store {
         message_sha256: &str,
         from_addr: &str,
     ) -> Result<Campaign, StoreError> {
-        let found = self
-            .conn
-            .query_row(
-                "SELECT id, name, message_sha256, from_addr FROM campaigns WHERE name = ?1",
-                [name],
-                |r| {
-                    Ok(Campaign {
-                        id: r.get(0)?,
-                        name: r.get(1)?,
-                        message_sha256: r.get(2)?,
-                        from_addr: r.get(3)?,
-                    })
-                },
-            )
-            .optional()
-            .map_err(|e| self.err(e))?;
+        let found = self.find_campaign(name)?;
         if let Some(c) = found {
             if c.message_sha256 != message_sha256 {
                 return Err(StoreError::Invalid {
