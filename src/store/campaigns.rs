@@ -260,13 +260,13 @@ impl Store {
         verp_token: &str,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
                     message_id = ?2, envelope_id = ?3, verp_token = ?4,
                     updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
                  WHERE id = ?1",
-                params![id, message_id, envelope_id, verp_token],
             )
+            .and_then(|mut s| s.execute(params![id, message_id, envelope_id, verp_token]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -281,10 +281,10 @@ impl Store {
         verp_token: &str,
     ) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4 WHERE id = ?1",
-                params![id, message_id, envelope_id, verp_token],
             )
+            .and_then(|mut s| s.execute(params![id, message_id, envelope_id, verp_token]))
             .map_err(|e| self.err(e))?;
         Ok(())
     }
@@ -292,11 +292,13 @@ impl Store {
     /// Records how a recipient's transaction ended.
     pub fn record(&mut self, id: i64, o: &Outcome) -> Result<(), StoreError> {
         self.conn
-            .execute(
+            .prepare_cached(
                 "UPDATE recipients SET state = ?2, reply = ?3, reply_code = ?4, receipt_id = ?5,
                     reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
                  WHERE id = ?1",
-                params![
+            )
+            .and_then(|mut s| {
+                s.execute(params![
                     id,
                     o.state.as_str(),
                     o.reply,
@@ -304,8 +306,8 @@ impl Store {
                     o.receipt_id,
                     o.reason,
                     o.hard
-                ],
-            )
+                ])
+            })
             .map_err(|e| self.err(e))?;
         Ok(())
     }
