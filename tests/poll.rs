@@ -759,6 +759,68 @@ fn sigkill_at_random_points_loses_nothing_and_counts_nothing_twice() {
 }
 
 #[test]
+fn over_a_thousand_messages_move_on_a_second_connection_and_lose_nothing() {
+    let (dir, tag) = scratch("big");
+    // More new messages than the threshold above which a second connection moves them.
+    let (messages, want_facts) = corpus(&tag, 58);
+    let n = messages.len();
+    assert!(n > 1000, "{n} messages");
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &messages);
+    write_config(&dir, &tag, &[("tls", &folder, true)], "move_every = 200");
+    let out = Command::new(BIN)
+        .args(["poll", "--json", "--batch", "50", "-vv"])
+        .current_dir(&dir)
+        .output()
+        .expect("running rebound");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "poll failed: {stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(summary["messages"], n, "{summary}");
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert!(
+        stderr.contains("mover: second connection ready"),
+        "the moves did not run on a second connection: {stderr}"
+    );
+    let rounds = stderr.matches("mover: round done").count();
+    assert!(rounds >= 1, "no move round reported: {stderr}");
+
+    let c = db(&dir);
+    let (messages_stored, facts_stored, last_uid): (i64, i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM messages),
+                    (SELECT count(*) FROM facts WHERE message_row IS NOT NULL),
+                    (SELECT last_uid FROM poll_checkpoints WHERE folder = ?1)",
+            [&folder],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(messages_stored as usize, n, "every message stored once");
+    assert_eq!(facts_stored as usize, want_facts, "no fact lost or doubled");
+    // Appended to a new folder: UIDs 1..=n, and the checkpoint follows the last round.
+    assert_eq!(last_uid as usize, n, "checkpoint after the last move round");
+
+    let mut all = outcome_folders(&tag);
+    all.push(folder.clone());
+    let counted = counts(&dir, &all);
+    assert_eq!(counted[&folder], 0, "{counted:?}");
+    // Each message sits in exactly one outcome folder: the same Message-IDs, once each.
+    let mut moved: Vec<String> = outcome_folders(&tag)
+        .iter()
+        .flat_map(|f| message_ids(&dir, f))
+        .collect();
+    moved.sort();
+    let mut sent: Vec<String> = messages
+        .iter()
+        .map(|m| rebound::poll::process::message_id(m))
+        .collect();
+    sent.sort();
+    assert_eq!(moved.len(), n, "{counted:?}");
+    assert_eq!(moved, sent, "the moved messages are the appended ones, once each");
+}
+
+#[test]
 fn uidvalidity_change_reads_again_without_counting_twice() {
     let (dir, tag) = scratch("uidv");
     let folder = format!("{tag}-in");

@@ -634,6 +634,7 @@ fn start_mover(
         if mailbox.uid_validity.unwrap_or(0) != validity {
             return Err(imap("UIDVALIDITY changed during the run".into()));
         }
+        tracing::debug!(account = %account.label(), folder = %account.folder, "mover: second connection ready");
         while let Some(mut job) = rx.recv().await {
             while let Ok(more) = rx.try_recv() {
                 for (outcome, uids) in more.by_folder {
@@ -641,6 +642,10 @@ fn start_mover(
                 }
                 job.done_upto = more.done_upto;
             }
+            let (count, upto) = (
+                job.by_folder.values().map(Vec::len).sum::<usize>(),
+                job.done_upto,
+            );
             move_and_checkpoint(
                 &ctx,
                 &account,
@@ -651,6 +656,7 @@ fn start_mover(
                 uidplus,
             )
             .await?;
+            tracing::debug!(messages = count, checkpoint = upto, "mover: round done");
         }
         let _ = session.logout().await;
         Ok(())
