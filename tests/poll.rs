@@ -817,7 +817,10 @@ fn over_a_thousand_messages_move_on_a_second_connection_and_lose_nothing() {
         .collect();
     sent.sort();
     assert_eq!(moved.len(), n, "{counted:?}");
-    assert_eq!(moved, sent, "the moved messages are the appended ones, once each");
+    assert_eq!(
+        moved, sent,
+        "the moved messages are the appended ones, once each"
+    );
 }
 
 #[test]
