@@ -36,13 +36,14 @@ fn setup() -> (Store, Correlator, i64, i64) {
     let r = store.recipients(&c).unwrap()[0].id;
     let token = crate::verp::token(&secret, c.id, r);
     store
-        .mark_sending(
-            r,
-            &format!("rebound.{}.{r}@x.test", c.id),
-            &format!("rebound.{}.{r}", c.id),
-            &token,
-        )
+        .plant(&[crate::store::Planted {
+            id: r,
+            message_id: format!("rebound.{}.{r}@x.test", c.id),
+            envelope_id: format!("rebound.{}.{r}", c.id),
+            verp_token: token,
+        }])
         .unwrap();
+    store.mark_sending(r).unwrap();
     store
         .record(
             r,

@@ -7,11 +7,12 @@ pub mod message;
 pub mod receipt;
 pub mod smtp;
 
-use crate::store::{Campaign, Outcome, RecipientRow, SendState, Store, StoreError};
+use crate::store::{Campaign, Outcome, Planted, RecipientRow, SendState, Store, StoreError};
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
 use std::collections::VecDeque;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -102,6 +103,23 @@ impl Pace {
     }
 }
 
+/// How often the progress reader wakes while the workers send.
+const PROGRESS_TICK: Duration = Duration::from_millis(100);
+
+/// Held by a worker thread: its end (also by a panic) is counted and wakes the reader.
+struct Ended {
+    running: Arc<AtomicUsize>,
+    main: std::thread::Thread,
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        if self.running.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.main.unpark();
+        }
+    }
+}
+
 /// Runs (or resumes) a campaign. `on_event` sees each recipient's outcome as it happens.
 pub fn run(
     cfg: &SendConfig,
@@ -160,6 +178,12 @@ pub fn run(
             queue.push_back(r);
         }
     }
+    let planted: Vec<Planted> = queue
+        .iter()
+        .map(|r| identifiers(cfg, &campaign, r.id).planted)
+        .collect();
+    store.plant(&planted)?;
+    drop(planted);
     // One connection shared by the workers: SQLite has one writer at a time, and waiting
     // on a mutex is cheaper than SQLite's sleeping busy handler.
     let store = Arc::new(Mutex::new(store));
@@ -174,6 +198,10 @@ pub fn run(
     let template = Arc::new(template);
     let (tx, rx) = mpsc::channel::<Result<Event, String>>();
     let workers = cfg.concurrency.max(1);
+    // The workers report through the channel; this thread reads it in batches, woken by a
+    // tick or by the last worker's end, instead of once per message (a context switch
+    // per message on a machine the relay itself keeps busy).
+    let running = Arc::new(AtomicUsize::new(workers));
     let mut handles = Vec::new();
     for _ in 0..workers {
         let (queue, pace, template, tx) =
@@ -181,28 +209,40 @@ pub fn run(
         let cfg = cfg.clone();
         let campaign = campaign.clone();
         let store = store.clone();
+        let ended = Ended {
+            running: running.clone(),
+            main: std::thread::current(),
+        };
         handles.push(std::thread::spawn(move || {
+            let _ended = ended;
             worker(&cfg, &campaign, &template, &store, &queue, &pace, &tx);
         }));
     }
     drop(tx);
     let mut server_error: Option<String> = None;
-    for msg in rx {
-        match msg {
-            Ok(ev) => {
-                match ev {
-                    Event::Accepted => summary.accepted += 1,
-                    Event::Rejected => summary.rejected += 1,
-                    Event::Deferred => summary.deferred += 1,
-                    Event::Uncertain => summary.uncertain += 1,
-                    Event::Skipped => summary.skipped += 1,
+    loop {
+        let done = running.load(Ordering::Acquire) == 0;
+        for msg in rx.try_iter() {
+            match msg {
+                Ok(ev) => {
+                    match ev {
+                        Event::Accepted => summary.accepted += 1,
+                        Event::Rejected => summary.rejected += 1,
+                        Event::Deferred => summary.deferred += 1,
+                        Event::Uncertain => summary.uncertain += 1,
+                        Event::Skipped => summary.skipped += 1,
+                    }
+                    on_event(&ev, &summary);
                 }
-                on_event(&ev, &summary);
-            }
-            Err(e) => {
-                server_error.get_or_insert(e);
+                Err(e) => {
+                    server_error.get_or_insert(e);
+                }
             }
         }
+        if done {
+            break;
+        }
+        std::thread::park_timeout(PROGRESS_TICK);
     }
     for h in handles {
         let _ = h.join();
@@ -265,6 +305,33 @@ fn connect(cfg: &SendConfig) -> Result<Session, String> {
     Err(last)
 }
 
+/// What one recipient's message carries to tie a bounce back to it.
+struct Identifiers {
+    planted: Planted,
+    /// `bounces+TOKEN@domain`, the envelope sender.
+    return_path: String,
+}
+
+/// The Message-ID, ENVID and VERP token of a recipient: derived from the campaign, the
+/// recipient's row and the secret, so every attempt carries the same ones.
+fn identifiers(cfg: &SendConfig, campaign: &Campaign, row_id: i64) -> Identifiers {
+    let domain = cfg
+        .return_path
+        .rsplit_once('@')
+        .map_or("localhost", |(_, d)| d);
+    let tag = verp::campaign_tag(&cfg.secret, campaign.id);
+    let token = verp::token(&cfg.secret, campaign.id, row_id);
+    Identifiers {
+        return_path: verp::return_path(&cfg.return_path, &token),
+        planted: Planted {
+            id: row_id,
+            message_id: format!("rebound.{}.{row_id}.{tag}@{domain}", campaign.id),
+            envelope_id: format!("rebound.{}.{row_id}.{tag}", campaign.id),
+            verp_token: token,
+        },
+    }
+}
+
 /// Sends one recipient, with retries for temporary failures. `Err` only when the server
 /// cannot be reached (the recipient is then still pending).
 fn send_one(
@@ -278,15 +345,14 @@ fn send_one(
 ) -> Result<Event, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
-    let domain = cfg
-        .return_path
-        .rsplit_once('@')
-        .map_or("localhost", |(_, d)| d);
-    let tag = verp::campaign_tag(&cfg.secret, campaign.id);
-    let message_id = format!("rebound.{}.{}.{tag}@{domain}", campaign.id, row.id);
-    let envelope_id = format!("rebound.{}.{}.{tag}", campaign.id, row.id);
-    let token = verp::token(&cfg.secret, campaign.id, row.id);
-    let return_path = verp::return_path(&cfg.return_path, &token);
+    let Identifiers {
+        planted: Planted {
+            message_id,
+            envelope_id,
+            ..
+        },
+        return_path,
+    } = identifiers(cfg, campaign, row.id);
     let content = template.render(
         &fields,
         &row.email,
@@ -314,7 +380,7 @@ fn send_one(
             store
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .mark_sending(row.id, &message_id, &envelope_id, &token)
+                .mark_sending(row.id)
         });
         let outcome =
             |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
@@ -334,11 +400,6 @@ fn send_one(
                 return Ok(Event::Accepted);
             }
             TxResult::Refused { stage, code, reply } if code >= 500 => {
-                store
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .plant(row.id, &message_id, &envelope_id, &token)
-                    .map_err(|e| e.to_string())?;
                 let (reason, hard) = crate::decode::classify_reply(&reply, Some(stage.command()));
                 outcome(
                     SendState::Rejected,
@@ -359,11 +420,6 @@ fn send_one(
                     *session = None; // the server is closing this connection
                 }
                 if attempt >= cfg.retries {
-                    store
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .plant(row.id, &message_id, &envelope_id, &token)
-                        .map_err(|e| e.to_string())?;
                     let (reason, _) = crate::decode::classify_reply(&reply, None);
                     outcome(
                         SendState::Deferred,

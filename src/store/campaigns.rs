@@ -74,6 +74,15 @@ pub struct RecipientRow {
     pub verp_token: Option<String>,
 }
 
+/// The identifiers planted in one recipient's message.
+#[derive(Debug, Clone)]
+pub struct Planted {
+    pub id: i64,
+    pub message_id: String,
+    pub envelope_id: String,
+    pub verp_token: String,
+}
+
 /// The final result of one recipient's transaction.
 #[derive(Debug, Clone)]
 pub struct Outcome<'a> {
@@ -249,43 +258,64 @@ impl Store {
         Ok(rows)
     }
 
-    /// Marks a recipient as being transmitted, with the identifiers planted in its
-    /// message. Committed before the message content leaves, so a crash after this
-    /// point is seen as "uncertain", never silently resent.
-    pub fn mark_sending(
-        &mut self,
-        id: i64,
-        message_id: &str,
-        envelope_id: &str,
-        verp_token: &str,
-    ) -> Result<(), StoreError> {
-        self.conn
-            .prepare_cached(
-                "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
-                    message_id = ?2, envelope_id = ?3, verp_token = ?4,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
-                 WHERE id = ?1",
-            )
-            .and_then(|mut s| s.execute(params![id, message_id, envelope_id, verp_token]))
-            .map_err(|e| self.err(e))?;
-        Ok(())
+    /// Stores the identifiers each recipient's message will carry (Message-ID, ENVID,
+    /// VERP token), in one transaction before any of them is sent, so that a bounce or a
+    /// refusal can always be tied back and the per-message commits stay small. Rows that
+    /// already hold these values are not written again. Returns how many changed.
+    pub fn plant(&mut self, planted: &[Planted]) -> Result<usize, StoreError> {
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx
+                .prepare(
+                    "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4
+                      WHERE id = ?1 AND (message_id IS NOT ?2 OR envelope_id IS NOT ?3
+                                         OR verp_token IS NOT ?4)",
+                )
+                .map_err(|e| StoreError::Sqlite {
+                    path: self.path.clone(),
+                    source: e,
+                })?;
+            for p in planted {
+                changed += stmt
+                    .execute(params![p.id, p.message_id, p.envelope_id, p.verp_token])
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+            }
+        }
+        tx.commit().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        Ok(changed)
     }
 
-    /// Stores the identifiers planted in a recipient's message without changing its state:
-    /// a refusal at RCPT time must still be findable by them later.
-    pub fn plant(
-        &mut self,
-        id: i64,
-        message_id: &str,
-        envelope_id: &str,
-        verp_token: &str,
-    ) -> Result<(), StoreError> {
-        self.conn
+    /// Marks a recipient as being transmitted. Committed before the message content
+    /// leaves, so a crash after this point is seen as "uncertain", never silently resent.
+    /// Only the state changes here: the identifiers were planted beforehand (`plant`),
+    /// and a row without them is refused rather than sent untraceable.
+    pub fn mark_sending(&mut self, id: i64) -> Result<(), StoreError> {
+        let n = self
+            .conn
             .prepare_cached(
-                "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4 WHERE id = ?1",
+                "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                 WHERE id = ?1 AND message_id IS NOT NULL AND envelope_id IS NOT NULL
+                   AND verp_token IS NOT NULL",
             )
-            .and_then(|mut s| s.execute(params![id, message_id, envelope_id, verp_token]))
+            .and_then(|mut s| s.execute([id]))
             .map_err(|e| self.err(e))?;
+        if n == 0 {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                message: format!("recipient {id} has no planted identifiers; not sending it"),
+            });
+        }
         Ok(())
     }
 
@@ -355,5 +385,92 @@ impl Store {
             )
             .map_err(|e| self.err(e))?;
         Ok(n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_recipient() -> (Store, i64) {
+        let mut store = Store::in_memory().unwrap();
+        let c = store.campaign("c", "sha", "b@x.test").unwrap();
+        store
+            .add_recipients(&c, &[("ann@x.test".into(), "{}".into(), 2)])
+            .unwrap();
+        let id = store.recipients(&c).unwrap()[0].id;
+        (store, id)
+    }
+
+    fn planted(id: i64, token: &str) -> Planted {
+        Planted {
+            id,
+            message_id: format!("m.{id}@x.test"),
+            envelope_id: format!("e.{id}"),
+            verp_token: token.into(),
+        }
+    }
+
+    #[test]
+    fn a_recipient_without_planted_identifiers_is_not_marked_sending() {
+        let (mut store, id) = one_recipient();
+        let err = store.mark_sending(id).unwrap_err().to_string();
+        assert!(err.contains("no planted identifiers"), "{err}");
+        assert_eq!(store.plant(&[planted(id, "t1")]).unwrap(), 1);
+        store.mark_sending(id).unwrap();
+        let state: String = store
+            .conn
+            .query_row("SELECT state FROM recipients WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(state, "sending");
+    }
+
+    #[test]
+    fn planting_again_writes_only_what_changed() {
+        let (mut store, id) = one_recipient();
+        assert_eq!(store.plant(&[planted(id, "t1")]).unwrap(), 1);
+        assert_eq!(store.plant(&[planted(id, "t1")]).unwrap(), 0);
+        // another secret gives another token: the stored one follows what will be sent
+        assert_eq!(store.plant(&[planted(id, "t2")]).unwrap(), 1);
+        let token: String = store
+            .conn
+            .query_row(
+                "SELECT verp_token FROM recipients WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(token, "t2");
+    }
+
+    #[test]
+    fn lookups_by_identifier_use_the_partial_indexes() {
+        let (store, _) = one_recipient();
+        for (column, index) in [
+            ("message_id", "recipients_message_id"),
+            ("envelope_id", "recipients_envelope_id"),
+            ("receipt_id", "recipients_receipt"),
+        ] {
+            let plan: String = store
+                .conn
+                .query_row(
+                    &format!("EXPLAIN QUERY PLAN SELECT id FROM recipients WHERE {column} = ?1"),
+                    ["x"],
+                    |r| r.get(3),
+                )
+                .unwrap();
+            assert!(plan.contains(index), "{column}: {plan}");
+        }
+        let plan: String = store
+            .conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT id FROM recipients WHERE state = 'rejected'",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("recipients_rejected"), "{plan}");
     }
 }

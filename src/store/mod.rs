@@ -8,7 +8,7 @@ mod reports;
 mod schema;
 mod suppressions;
 
-pub use campaigns::{Campaign, Outcome, RecipientRow, SendState};
+pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
