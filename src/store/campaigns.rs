@@ -356,16 +356,18 @@ impl Store {
         Ok(rows)
     }
 
-    /// Whether the address is on the suppression list (case-insensitive).
-    pub fn is_suppressed(&self, email: &str) -> Result<bool, StoreError> {
+    /// Marks the campaign's pending recipients whose address is on the suppression list
+    /// as skipped, all in one statement. Returns how many.
+    pub fn skip_suppressed(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
         self.conn
-            .query_row(
-                "SELECT 1 FROM suppressions WHERE email = lower(?1)",
-                [email],
-                |_| Ok(()),
+            .execute(
+                "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
+                    reply_code = NULL, receipt_id = NULL, reason = NULL, hard = NULL,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                  WHERE campaign_id = ?1 AND state = 'pending'
+                    AND lower(email) IN (SELECT email FROM suppressions)",
+                [campaign.id],
             )
-            .optional()
-            .map(|o| o.is_some())
             .map_err(|e| self.err(e))
     }
 
