@@ -158,26 +158,13 @@ pub fn run(
         ..Summary::default()
     };
 
-    let mut queue = VecDeque::new();
-    for r in store.pending(&campaign)? {
-        if store.is_suppressed(&r.email)? {
-            store.record(
-                r.id,
-                &Outcome {
-                    state: SendState::Skipped,
-                    reply: Some("on the suppression list"),
-                    reply_code: None,
-                    receipt_id: None,
-                    reason: None,
-                    hard: None,
-                },
-            )?;
-            summary.skipped += 1;
-            on_event(&Event::Skipped, &summary);
-        } else {
-            queue.push_back(r);
-        }
+    // Suppressed addresses are skipped in one statement, before anything is sent.
+    let skipped = store.skip_suppressed(&campaign)?;
+    for _ in 0..skipped {
+        summary.skipped += 1;
+        on_event(&Event::Skipped, &summary);
     }
+    let queue: VecDeque<RecipientRow> = store.pending(&campaign)?.into();
     let planted: Vec<Planted> = queue
         .iter()
         .map(|r| identifiers(cfg, &campaign, r.id).planted)
@@ -268,28 +255,87 @@ fn worker(
     tx: &mpsc::Sender<Result<Event, String>>,
 ) {
     let mut session: Option<Session> = None;
+    let mut held: Option<Held> = None;
     loop {
         let Some(row) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
             break;
         };
-        match send_one(cfg, campaign, template, store, &mut session, pace, &row) {
-            Ok(ev) => {
+        match send_one(
+            cfg,
+            campaign,
+            template,
+            store,
+            &mut session,
+            pace,
+            &row,
+            &mut held,
+            tx,
+        ) {
+            Ok(Some(ev)) => {
                 let _ = tx.send(Ok(ev));
             }
+            Ok(None) => {}
             Err(e) => {
                 // Put the recipient back for the next run and stop this connection.
                 queue
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push_front(row);
+                if let Err(f) = flush(store, &mut held, tx) {
+                    let _ = tx.send(Err(f));
+                }
                 let _ = tx.send(Err(e));
                 return;
             }
         }
     }
+    if let Err(e) = flush(store, &mut held, tx) {
+        let _ = tx.send(Err(e));
+    }
     if let Some(s) = session {
         s.quit();
     }
+}
+
+/// An accepted recipient whose outcome is committed together with the next message's
+/// "sending" mark on the same connection: one commit per message instead of two. It is
+/// held only while that next message's MAIL, RCPT and DATA go round; anything else that
+/// may wait (connecting, pacing, a refusal, the end of the list) commits it first.
+struct Held {
+    id: i64,
+    reply: String,
+    receipt: String,
+}
+
+impl Held {
+    fn outcome(&self) -> Outcome<'_> {
+        Outcome {
+            state: SendState::Accepted,
+            reply: Some(&self.reply),
+            reply_code: Some(250),
+            receipt_id: Some(&self.receipt),
+            reason: None,
+            hard: None,
+        }
+    }
+}
+
+/// Commits a held acceptance on its own and reports it.
+fn flush(
+    store: &Mutex<Store>,
+    held: &mut Option<Held>,
+    tx: &mpsc::Sender<Result<Event, String>>,
+) -> Result<(), String> {
+    if let Some(h) = held.as_ref() {
+        store
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .record(h.id, &h.outcome())
+            .map_err(|e| e.to_string())?;
+        *held = None;
+        let _ = tx.send(Ok(Event::Accepted));
+    }
+    Ok(())
 }
 
 /// Opens a session, trying a few times with growing pauses.
@@ -333,7 +379,9 @@ fn identifiers(cfg: &SendConfig, campaign: &Campaign, row_id: i64) -> Identifier
 }
 
 /// Sends one recipient, with retries for temporary failures. `Err` only when the server
-/// cannot be reached (the recipient is then still pending).
+/// cannot be reached (the recipient is then still pending). An acceptance is left in
+/// `held` (reported when committed, hence `None`); other outcomes are committed here.
+#[allow(clippy::too_many_arguments)]
 fn send_one(
     cfg: &SendConfig,
     campaign: &Campaign,
@@ -342,7 +390,9 @@ fn send_one(
     session: &mut Option<Session>,
     pace: &Pace,
     row: &RecipientRow,
-) -> Result<Event, String> {
+    held: &mut Option<Held>,
+    tx: &mpsc::Sender<Result<Event, String>>,
+) -> Result<Option<Event>, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
     let Identifiers {
@@ -372,32 +422,39 @@ fn send_one(
             *session = None;
         }
         if session.is_none() {
+            flush(store, held, tx)?;
             *session = Some(connect(cfg)?);
         }
-        pace.wait();
+        if pace.interval.is_some() {
+            flush(store, held, tx)?;
+            pace.wait();
+        }
         let s = session.as_mut().ok_or("no session")?;
         let result = s.transaction(&env, &content, || {
-            store
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .mark_sending(row.id)
+            let mut st = store.lock().unwrap_or_else(|p| p.into_inner());
+            let done = held.as_ref().map(|h| (h.id, h.outcome()));
+            st.record_then_mark_sending(done.as_ref().map(|(id, o)| (*id, o)), row.id)?;
+            if held.take().is_some() {
+                let _ = tx.send(Ok(Event::Accepted));
+            }
+            Ok::<(), StoreError>(())
         });
+        if !matches!(result, TxResult::Accepted { .. }) {
+            flush(store, held, tx)?;
+        }
         let outcome =
             |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
                 store_outcome(store, row.id, state, reply, code, receipt, reason, hard)
             };
         match result {
             TxResult::Accepted { reply } => {
-                let receipt = receipt::receipt_id(&reply);
-                outcome(
-                    SendState::Accepted,
-                    &reply,
-                    Some(250),
-                    Some(&receipt),
-                    None,
-                    None,
-                )?;
-                return Ok(Event::Accepted);
+                flush(store, held, tx)?; // already committed with this message's mark
+                *held = Some(Held {
+                    id: row.id,
+                    receipt: receipt::receipt_id(&reply),
+                    reply,
+                });
+                return Ok(None);
             }
             TxResult::Refused { stage, code, reply } if code >= 500 => {
                 let (reason, hard) = crate::decode::classify_reply(&reply, Some(stage.command()));
@@ -409,7 +466,7 @@ fn send_one(
                     Some(reason.as_str()),
                     Some(hard),
                 )?;
-                return Ok(Event::Rejected);
+                return Ok(Some(Event::Rejected));
             }
             TxResult::Refused {
                 stage: _,
@@ -429,7 +486,7 @@ fn send_one(
                         Some(reason.as_str()),
                         Some(false),
                     )?;
-                    return Ok(Event::Deferred);
+                    return Ok(Some(Event::Deferred));
                 }
                 // not accepted: back to pending until the next attempt
                 outcome(SendState::Pending, &reply, Some(code), None, None, None)?;
@@ -441,7 +498,7 @@ fn send_one(
                         "connection lost after the message was sent, before the reply: {error}"
                     );
                     outcome(SendState::Uncertain, &note, None, None, None, None)?;
-                    return Ok(Event::Uncertain);
+                    return Ok(Some(Event::Uncertain));
                 }
                 if attempt >= cfg.retries {
                     return Err(format!("sending to {} failed: {error}", row.email));

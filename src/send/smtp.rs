@@ -264,8 +264,8 @@ impl Session {
     }
 
     /// Runs one transaction. `before_content` is called after DATA was accepted and
-    /// before the content leaves (the sender commits "sending" there); if it fails, the
-    /// transaction is abandoned with RSET.
+    /// before the content leaves (the sender commits "sending" there); if it fails, no
+    /// content is sent and the session is given up.
     pub fn transaction<E: std::fmt::Display>(
         &mut self,
         env: &Envelope,
@@ -356,8 +356,10 @@ impl Session {
             }
         }
         if let Err(e) = before_content() {
-            // Abandon: closing the DATA with nothing sent would deliver an empty message.
-            let _ = self.conn.command(Rset);
+            // Abandon: after 354 everything is content, so neither RSET nor an empty
+            // DATA will do; the session is dropped and the server discards the
+            // unfinished message when the connection closes.
+            self.broken = true;
             return TxResult::Broken {
                 stage: Stage::Data,
                 error: format!("not sent: {e}"),
