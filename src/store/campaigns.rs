@@ -192,35 +192,14 @@ impl Store {
         campaign: &Campaign,
         rows: &[(String, String, usize)],
     ) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let mut added = 0;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO recipients (campaign_id, email, fields, line)
-                     VALUES (?1, ?2, ?3, ?4)",
-                )
-                .map_err(|e| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-            for (email, fields, line) in rows {
-                added += stmt
-                    .execute(params![campaign.id, email, fields, *line as i64])
-                    .map_err(|e| StoreError::Sqlite {
-                        path: self.path.clone(),
-                        source: e,
-                    })?;
-            }
-        }
-        tx.commit().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        Ok(added)
+        self.each_in_one_transaction(
+            "INSERT OR IGNORE INTO recipients (campaign_id, email, fields, line)
+             VALUES (?1, ?2, ?3, ?4)",
+            rows,
+            |stmt, (email, fields, line)| {
+                stmt.execute(params![campaign.id, email, fields, *line as i64])
+            },
+        )
     }
 
     /// Recipients left in `sending` by a run that died: their fate is unknown. They become
@@ -281,36 +260,13 @@ impl Store {
     /// refusal can always be tied back and the per-message commits stay small. Rows that
     /// already hold these values are not written again. Returns how many changed.
     pub fn plant(&mut self, planted: &[Planted]) -> Result<usize, StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        let mut changed = 0;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4
-                      WHERE id = ?1 AND (message_id IS NOT ?2 OR envelope_id IS NOT ?3
-                                         OR verp_token IS NOT ?4)",
-                )
-                .map_err(|e| StoreError::Sqlite {
-                    path: self.path.clone(),
-                    source: e,
-                })?;
-            for p in planted {
-                changed += stmt
-                    .execute(params![p.id, p.message_id, p.envelope_id, p.verp_token])
-                    .map_err(|e| StoreError::Sqlite {
-                        path: self.path.clone(),
-                        source: e,
-                    })?;
-            }
-        }
-        tx.commit().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
-        Ok(changed)
+        self.each_in_one_transaction(
+            "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4
+              WHERE id = ?1 AND (message_id IS NOT ?2 OR envelope_id IS NOT ?3
+                                 OR verp_token IS NOT ?4)",
+            planted,
+            |stmt, p| stmt.execute(params![p.id, p.message_id, p.envelope_id, p.verp_token]),
+        )
     }
 
     /// Marks a recipient as being transmitted. Committed before the message content

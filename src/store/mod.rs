@@ -78,6 +78,30 @@ impl Store {
         schema::migrate(&mut self.conn).map_err(|e| self.err(e))
     }
 
+    /// Runs one statement once per item, all in one transaction; returns the rows changed.
+    pub(crate) fn each_in_one_transaction<T>(
+        &mut self,
+        sql: &str,
+        items: &[T],
+        run: impl Fn(&mut rusqlite::Statement, &T) -> rusqlite::Result<usize>,
+    ) -> Result<usize, StoreError> {
+        let path = self.path.clone();
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.clone(),
+            source,
+        };
+        let tx = self.conn.transaction().map_err(sqlite)?;
+        let mut changed = 0;
+        {
+            let mut stmt = tx.prepare(sql).map_err(sqlite)?;
+            for item in items {
+                changed += run(&mut stmt, item).map_err(sqlite)?;
+            }
+        }
+        tx.commit().map_err(sqlite)?;
+        Ok(changed)
+    }
+
     pub(crate) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),

@@ -69,40 +69,26 @@ impl Store {
     /// Adds many entries in one transaction (existing addresses are kept as they are).
     /// Returns how many were new.
     pub fn import_suppressions(&mut self, rows: &[Suppression]) -> Result<usize, StoreError> {
-        let path = self.path.clone();
-        let e = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(e)?;
-        let mut added = 0;
-        {
-            let mut stmt = tx
-                .prepare(
-                    "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence, created_at)
-                     VALUES (lower(?1), ?2, ?3, ?4,
-                        CASE WHEN ?5 = '' THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') ELSE ?5 END)",
-                )
-                .map_err(e)?;
-            for s in rows {
+        self.each_in_one_transaction(
+            "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence, created_at)
+             VALUES (lower(?1), ?2, ?3, ?4,
+                CASE WHEN ?5 = '' THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') ELSE ?5 END)",
+            rows,
+            |stmt, s| {
                 let source = if s.source.is_empty() {
                     "import"
                 } else {
                     &s.source
                 };
-                added += stmt
-                    .execute(params![
-                        s.email.trim(),
-                        s.reason,
-                        source,
-                        s.evidence,
-                        s.created_at
-                    ])
-                    .map_err(e)?;
-            }
-        }
-        tx.commit().map_err(e)?;
-        Ok(added)
+                stmt.execute(params![
+                    s.email.trim(),
+                    s.reason,
+                    source,
+                    s.evidence,
+                    s.created_at
+                ])
+            },
+        )
     }
 }
 
