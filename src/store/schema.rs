@@ -122,3 +122,63 @@ pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_4_store_with_recipients_upgrades_in_place() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(4).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO campaigns (id, name, message_sha256, from_addr) VALUES (1, 'c', 's', 'b@x.test');
+             INSERT INTO recipients (campaign_id, email, fields, line, state, receipt_id, message_id)
+                  VALUES (1, 'ann@x.test', '{}', 2, 'accepted', 'Q1', 'm1@x.test'),
+                         (1, 'bob@x.test', '{}', 3, 'rejected', NULL, NULL);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version as usize, MIGRATIONS.len());
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'recipients' AND sql IS NOT NULL ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            indexes,
+            [
+                "recipients_email",
+                "recipients_envelope_id",
+                "recipients_message_id",
+                "recipients_receipt",
+                "recipients_rejected"
+            ]
+        );
+        let found: String = conn
+            .query_row(
+                "SELECT email FROM recipients WHERE receipt_id = 'Q1' AND message_id = 'm1@x.test'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, "ann@x.test");
+        let rejected: String = conn
+            .query_row(
+                "SELECT email FROM recipients WHERE state = 'rejected'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(rejected, "bob@x.test");
+    }
+}
