@@ -106,6 +106,41 @@ impl Pace {
 /// How often the progress reader wakes while the workers send.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
 
+/// A thread that checkpoints the store's WAL a few times a second while a campaign is
+/// sent, so that the senders' commits never do it.
+struct Checkpointer {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Checkpointer {
+    const EVERY: Duration = Duration::from_millis(250);
+
+    /// Starts one and turns the senders' own checkpoints off; `None` (and the senders
+    /// keep checkpointing) when the second connection cannot be had.
+    fn start(db: &std::path::Path, senders: &Store) -> Option<Checkpointer> {
+        let own = Store::open(db).ok()?;
+        senders.set_auto_checkpoint(0).ok()?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Acquire) {
+                std::thread::park_timeout(Self::EVERY);
+                if let Err(e) = own.checkpoint_wal() {
+                    tracing::debug!("checkpoint: {e}");
+                }
+            }
+        });
+        Some(Checkpointer { stop, thread })
+    }
+
+    fn stop(self) {
+        self.stop.store(true, Ordering::Release);
+        self.thread.thread().unpark();
+        let _ = self.thread.join();
+    }
+}
+
 /// Held by a worker thread: its end (also by a panic) is counted and wakes the reader.
 struct Ended {
     running: Arc<AtomicUsize>,
@@ -171,6 +206,9 @@ pub fn run(
         .collect();
     store.plant(&planted)?;
     drop(planted);
+    // Checkpoints run beside the workers, on a connection of their own, instead of inside
+    // whichever commit crosses SQLite's threshold while holding the workers' store.
+    let checkpointer = Checkpointer::start(&cfg.db, &store);
     // One connection shared by the workers: SQLite has one writer at a time, and waiting
     // on a mutex is cheaper than SQLite's sleeping busy handler.
     let store = Arc::new(Mutex::new(store));
@@ -235,6 +273,10 @@ pub fn run(
         let _ = h.join();
     }
     let store = store.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(c) = checkpointer {
+        c.stop();
+        let _ = store.set_auto_checkpoint(1000);
+    }
     summary.totals = store.state_counts(&campaign)?;
     if let Some(error) = server_error {
         let left = store.pending(&campaign)?.len();
