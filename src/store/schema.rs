@@ -164,21 +164,18 @@ mod tests {
                 "recipients_rejected"
             ]
         );
-        let found: String = conn
-            .query_row(
-                "SELECT email FROM recipients WHERE receipt_id = 'Q1' AND message_id = 'm1@x.test'",
+        let email = |filter: &str| -> String {
+            conn.query_row(
+                &format!("SELECT email FROM recipients WHERE {filter}"),
                 [],
                 |r| r.get(0),
             )
-            .unwrap();
-        assert_eq!(found, "ann@x.test");
-        let rejected: String = conn
-            .query_row(
-                "SELECT email FROM recipients WHERE state = 'rejected'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(rejected, "bob@x.test");
+            .unwrap()
+        };
+        assert_eq!(
+            email("receipt_id = 'Q1' AND message_id = 'm1@x.test'"),
+            "ann@x.test"
+        );
+        assert_eq!(email("state = 'rejected'"), "bob@x.test");
     }
 }
