@@ -199,13 +199,10 @@ pub fn run(
         summary.skipped += 1;
         on_event(&Event::Skipped, &summary);
     }
-    let queue: VecDeque<RecipientRow> = store.pending(&campaign)?.into();
-    let planted: Vec<Planted> = queue
-        .iter()
-        .map(|r| identifiers(cfg, &campaign, r.id).planted)
-        .collect();
+    let pending = store.pending(&campaign)?;
+    let planted = identifiers(cfg, &campaign, &pending);
     store.plant(&planted)?;
-    drop(planted);
+    let queue: VecDeque<(RecipientRow, Planted)> = pending.into_iter().zip(planted).collect();
     // Checkpoints run beside the workers, on a connection of their own, instead of inside
     // whichever commit crosses SQLite's threshold while holding the workers' store.
     let checkpointer = Checkpointer::start(&cfg.db, &store);
@@ -275,7 +272,6 @@ pub fn run(
     let store = store.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(c) = checkpointer {
         c.stop();
-        let _ = store.set_auto_checkpoint(1000);
     }
     summary.totals = store.state_counts(&campaign)?;
     if let Some(error) = server_error {
@@ -292,14 +288,14 @@ fn worker(
     campaign: &Campaign,
     template: &message::Template,
     store: &Mutex<Store>,
-    queue: &Mutex<VecDeque<RecipientRow>>,
+    queue: &Mutex<VecDeque<(RecipientRow, Planted)>>,
     pace: &Pace,
     tx: &mpsc::Sender<Result<Event, String>>,
 ) {
     let mut session: Option<Session> = None;
     let mut held: Option<Held> = None;
     loop {
-        let Some(row) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
+        let Some((row, ids)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
             break;
         };
         match send_one(
@@ -310,6 +306,7 @@ fn worker(
             &mut session,
             pace,
             &row,
+            &ids,
             &mut held,
             tx,
         ) {
@@ -322,7 +319,7 @@ fn worker(
                 queue
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
-                    .push_front(row);
+                    .push_front((row, ids));
                 if let Err(f) = flush(store, &mut held, tx) {
                     let _ = tx.send(Err(f));
                 }
@@ -393,31 +390,22 @@ fn connect(cfg: &SendConfig) -> Result<Session, String> {
     Err(last)
 }
 
-/// What one recipient's message carries to tie a bounce back to it.
-struct Identifiers {
-    planted: Planted,
-    /// `bounces+TOKEN@domain`, the envelope sender.
-    return_path: String,
-}
-
-/// The Message-ID, ENVID and VERP token of a recipient: derived from the campaign, the
-/// recipient's row and the secret, so every attempt carries the same ones.
-fn identifiers(cfg: &SendConfig, campaign: &Campaign, row_id: i64) -> Identifiers {
+/// The Message-ID, ENVID and VERP token of each recipient: derived from the campaign,
+/// the recipient's row and the secret, so every attempt carries the same ones.
+fn identifiers(cfg: &SendConfig, campaign: &Campaign, rows: &[RecipientRow]) -> Vec<Planted> {
     let domain = cfg
         .return_path
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d);
     let tag = verp::campaign_tag(&cfg.secret, campaign.id);
-    let token = verp::token(&cfg.secret, campaign.id, row_id);
-    Identifiers {
-        return_path: verp::return_path(&cfg.return_path, &token),
-        planted: Planted {
-            id: row_id,
-            message_id: format!("rebound.{}.{row_id}.{tag}@{domain}", campaign.id),
-            envelope_id: format!("rebound.{}.{row_id}.{tag}", campaign.id),
-            verp_token: token,
-        },
-    }
+    rows.iter()
+        .map(|r| Planted {
+            id: r.id,
+            message_id: format!("rebound.{}.{}.{tag}@{domain}", campaign.id, r.id),
+            envelope_id: format!("rebound.{}.{}.{tag}", campaign.id, r.id),
+            verp_token: verp::token(&cfg.secret, campaign.id, r.id),
+        })
+        .collect()
 }
 
 /// Sends one recipient, with retries for temporary failures. `Err` only when the server
@@ -432,23 +420,17 @@ fn send_one(
     session: &mut Option<Session>,
     pace: &Pace,
     row: &RecipientRow,
+    ids: &Planted,
     held: &mut Option<Held>,
     tx: &mpsc::Sender<Result<Event, String>>,
 ) -> Result<Option<Event>, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
-    let Identifiers {
-        planted: Planted {
-            message_id,
-            envelope_id,
-            ..
-        },
-        return_path,
-    } = identifiers(cfg, campaign, row.id);
+    let return_path = verp::return_path(&cfg.return_path, &ids.verp_token);
     let content = template.render(
         &fields,
         &row.email,
-        &message_id,
+        &ids.message_id,
         &campaign.name,
         row.id,
         &message::rfc5322_now(),
@@ -456,7 +438,7 @@ fn send_one(
     let env = Envelope {
         return_path: &return_path,
         recipient: &row.email,
-        envelope_id: &envelope_id,
+        envelope_id: &ids.envelope_id,
     };
     let mut attempt = 0u32;
     loop {
@@ -490,7 +472,8 @@ fn send_one(
             };
         match result {
             TxResult::Accepted { reply } => {
-                flush(store, held, tx)?; // already committed with this message's mark
+                // `before_content` committed any earlier acceptance with this mark
+                debug_assert!(held.is_none());
                 *held = Some(Held {
                     id: row.id,
                     receipt: receipt::receipt_id(&reply),

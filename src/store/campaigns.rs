@@ -286,14 +286,11 @@ impl Store {
         done: Option<(i64, &Outcome)>,
         next: i64,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
-            path: self.path.clone(),
-            source: e,
-        })?;
         let sqlite = |source| StoreError::Sqlite {
             path: self.path.clone(),
             source,
         };
+        let tx = self.conn.transaction().map_err(sqlite)?;
         if let Some((id, o)) = done {
             record_on(&tx, id, o).map_err(sqlite)?;
         }
