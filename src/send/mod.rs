@@ -7,7 +7,9 @@ pub mod message;
 pub mod receipt;
 pub mod smtp;
 
-use crate::store::{Campaign, Outcome, Planted, RecipientRow, SendState, Store, StoreError};
+use crate::store::{
+    Campaign, Journal, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
+};
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
 use std::collections::VecDeque;
@@ -106,38 +108,65 @@ impl Pace {
 /// How often the progress reader wakes while the workers send.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
 
-/// A thread that checkpoints the store's WAL a few times a second while a campaign is
-/// sent, so that the senders' commits never do it.
-struct Checkpointer {
+/// A thread that moves the journal's lines into the store a few times a second, on a
+/// connection of its own, so that the senders only append to the journal.
+struct Applier {
     stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<()>,
+    thread: std::thread::JoinHandle<Result<(), StoreError>>,
 }
 
-impl Checkpointer {
+impl Applier {
     const EVERY: Duration = Duration::from_millis(250);
 
-    /// Starts one and turns the senders' own checkpoints off; `None` (and the senders
-    /// keep checkpointing) when the second connection cannot be had.
-    fn start(db: &std::path::Path, senders: &Store) -> Option<Checkpointer> {
-        let own = Store::open(db).ok()?;
-        senders.set_auto_checkpoint(0).ok()?;
+    fn start(db: &std::path::Path, journal: Arc<Journal>) -> Result<Applier, StoreError> {
+        let mut own = Store::open(db)?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::spawn(move || {
-            while !flag.load(Ordering::Acquire) {
-                std::thread::park_timeout(Self::EVERY);
-                if let Err(e) = own.checkpoint_wal() {
-                    tracing::debug!("checkpoint: {e}");
+            // finished segments not yet in the store, oldest first
+            let mut backlog: VecDeque<PathBuf> = VecDeque::new();
+            let mut last_error = None;
+            loop {
+                let stopping = flag.load(Ordering::Acquire);
+                match journal.rotate() {
+                    Ok(Some(segment)) => backlog.push_back(segment),
+                    Ok(None) => {}
+                    Err(e) => last_error = Some(e),
                 }
+                while let Some(segment) = backlog.front() {
+                    match own.apply_journal(segment) {
+                        Ok(_) => {
+                            backlog.pop_front();
+                            last_error = None;
+                        }
+                        Err(e) => {
+                            // kept, in order, for the next tick (or the next open)
+                            tracing::warn!("{e}");
+                            last_error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if stopping {
+                    return last_error.map_or(Ok(()), Err);
+                }
+                std::thread::park_timeout(Self::EVERY);
             }
         });
-        Some(Checkpointer { stop, thread })
+        Ok(Applier { stop, thread })
     }
 
-    fn stop(self) {
+    /// Applies what is left and ends the thread; an error leaves the journal's segments
+    /// on disk for the next open of the store.
+    fn stop(self) -> Result<(), StoreError> {
         self.stop.store(true, Ordering::Release);
         self.thread.thread().unpark();
-        let _ = self.thread.join();
+        self.thread.join().unwrap_or_else(|_| {
+            Err(StoreError::Invalid {
+                path: PathBuf::new(),
+                message: "the send journal's applier panicked".into(),
+            })
+        })
     }
 }
 
@@ -174,6 +203,9 @@ pub fn run(
     }
     let mut store = Store::open(&cfg.db)?;
     let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
+    // Taken before anything is read: one run per campaign at a time, and what a killed
+    // run left in its journal is in the store before the pending recipients are listed.
+    let journal = Arc::new(store.open_journal(campaign.id)?);
     let rows: Vec<(String, String, usize)> = list
         .rows
         .iter()
@@ -203,12 +235,8 @@ pub fn run(
     let planted = identifiers(cfg, &campaign, &pending);
     store.plant(&planted)?;
     let queue: VecDeque<(RecipientRow, Planted)> = pending.into_iter().zip(planted).collect();
-    // Checkpoints run beside the workers, on a connection of their own, instead of inside
-    // whichever commit crosses SQLite's threshold while holding the workers' store.
-    let checkpointer = Checkpointer::start(&cfg.db, &store);
-    // One connection shared by the workers: SQLite has one writer at a time, and waiting
-    // on a mutex is cheaper than SQLite's sleeping busy handler.
-    let store = Arc::new(Mutex::new(store));
+    // Each recipient's changes go to the journal; this thread moves them into the store.
+    let applier = Applier::start(&cfg.db, journal.clone())?;
     let queue = Arc::new(Mutex::new(queue));
     let pace = Arc::new(Pace {
         interval: cfg
@@ -230,14 +258,14 @@ pub fn run(
             (queue.clone(), pace.clone(), template.clone(), tx.clone());
         let cfg = cfg.clone();
         let campaign = campaign.clone();
-        let store = store.clone();
+        let journal = journal.clone();
         let ended = Ended {
             running: running.clone(),
             main: std::thread::current(),
         };
         handles.push(std::thread::spawn(move || {
             let _ended = ended;
-            worker(&cfg, &campaign, &template, &store, &queue, &pace, &tx);
+            worker(&cfg, &campaign, &template, &journal, &queue, &pace, &tx);
         }));
     }
     drop(tx);
@@ -269,10 +297,9 @@ pub fn run(
     for h in handles {
         let _ = h.join();
     }
-    let store = store.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(c) = checkpointer {
-        c.stop();
-    }
+    let applied = applier.stop();
+    drop(journal);
+    applied?;
     summary.totals = store.state_counts(&campaign)?;
     if let Some(error) = server_error {
         let left = store.pending(&campaign)?.len();
@@ -287,13 +314,12 @@ fn worker(
     cfg: &SendConfig,
     campaign: &Campaign,
     template: &message::Template,
-    store: &Mutex<Store>,
+    journal: &Journal,
     queue: &Mutex<VecDeque<(RecipientRow, Planted)>>,
     pace: &Pace,
     tx: &mpsc::Sender<Result<Event, String>>,
 ) {
     let mut session: Option<Session> = None;
-    let mut held: Option<Held> = None;
     loop {
         let Some((row, ids)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
             break;
@@ -302,79 +328,29 @@ fn worker(
             cfg,
             campaign,
             template,
-            store,
+            journal,
             &mut session,
             pace,
             &row,
             &ids,
-            &mut held,
-            tx,
         ) {
-            Ok(Some(ev)) => {
+            Ok(ev) => {
                 let _ = tx.send(Ok(ev));
             }
-            Ok(None) => {}
             Err(e) => {
                 // Put the recipient back for the next run and stop this connection.
                 queue
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push_front((row, ids));
-                if let Err(f) = flush(store, &mut held, tx) {
-                    let _ = tx.send(Err(f));
-                }
                 let _ = tx.send(Err(e));
                 return;
             }
         }
     }
-    if let Err(e) = flush(store, &mut held, tx) {
-        let _ = tx.send(Err(e));
-    }
     if let Some(s) = session {
         s.quit();
     }
-}
-
-/// An accepted recipient whose outcome is committed together with the next message's
-/// "sending" mark on the same connection: one commit per message instead of two. It is
-/// held only while that next message's MAIL, RCPT and DATA go round; anything else that
-/// may wait (connecting, pacing, a refusal, the end of the list) commits it first.
-struct Held {
-    id: i64,
-    reply: String,
-    receipt: String,
-}
-
-impl Held {
-    fn outcome(&self) -> Outcome<'_> {
-        Outcome {
-            state: SendState::Accepted,
-            reply: Some(&self.reply),
-            reply_code: Some(250),
-            receipt_id: Some(&self.receipt),
-            reason: None,
-            hard: None,
-        }
-    }
-}
-
-/// Commits a held acceptance on its own and reports it.
-fn flush(
-    store: &Mutex<Store>,
-    held: &mut Option<Held>,
-    tx: &mpsc::Sender<Result<Event, String>>,
-) -> Result<(), String> {
-    if let Some(h) = held.as_ref() {
-        store
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .record(h.id, &h.outcome())
-            .map_err(|e| e.to_string())?;
-        *held = None;
-        let _ = tx.send(Ok(Event::Accepted));
-    }
-    Ok(())
 }
 
 /// Opens a session, trying a few times with growing pauses.
@@ -408,22 +384,19 @@ fn identifiers(cfg: &SendConfig, campaign: &Campaign, rows: &[RecipientRow]) -> 
         .collect()
 }
 
-/// Sends one recipient, with retries for temporary failures. `Err` only when the server
-/// cannot be reached (the recipient is then still pending). An acceptance is left in
-/// `held` (reported when committed, hence `None`); other outcomes are committed here.
+/// Sends one recipient, with retries for temporary failures, and records the outcome.
+/// `Err` only when the server cannot be reached (the recipient is then still pending).
 #[allow(clippy::too_many_arguments)]
 fn send_one(
     cfg: &SendConfig,
     campaign: &Campaign,
     template: &message::Template,
-    store: &Mutex<Store>,
+    journal: &Journal,
     session: &mut Option<Session>,
     pace: &Pace,
     row: &RecipientRow,
     ids: &Planted,
-    held: &mut Option<Held>,
-    tx: &mpsc::Sender<Result<Event, String>>,
-) -> Result<Option<Event>, String> {
+) -> Result<Event, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
     let return_path = verp::return_path(&cfg.return_path, &ids.verp_token);
@@ -440,46 +413,45 @@ fn send_one(
         recipient: &row.email,
         envelope_id: &ids.envelope_id,
     };
+    let outcome = |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
+        journal
+            .outcome(
+                row.id,
+                &Outcome {
+                    state,
+                    reply: Some(reply),
+                    reply_code: code,
+                    receipt_id: receipt,
+                    reason,
+                    hard,
+                },
+            )
+            .map_err(|e| e.to_string())
+    };
     let mut attempt = 0u32;
     loop {
         if session.as_ref().is_some_and(|s| !s.usable()) {
             *session = None;
         }
         if session.is_none() {
-            flush(store, held, tx)?;
             *session = Some(connect(cfg)?);
         }
-        if pace.interval.is_some() {
-            flush(store, held, tx)?;
-            pace.wait();
-        }
+        pace.wait();
         let s = session.as_mut().ok_or("no session")?;
-        let result = s.transaction(&env, &content, || {
-            let mut st = store.lock().unwrap_or_else(|p| p.into_inner());
-            let done = held.as_ref().map(|h| (h.id, h.outcome()));
-            st.record_then_mark_sending(done.as_ref().map(|(id, o)| (*id, o)), row.id)?;
-            if held.take().is_some() {
-                let _ = tx.send(Ok(Event::Accepted));
-            }
-            Ok::<(), StoreError>(())
-        });
-        if !matches!(result, TxResult::Accepted { .. }) {
-            flush(store, held, tx)?;
-        }
-        let outcome =
-            |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
-                store_outcome(store, row.id, state, reply, code, receipt, reason, hard)
-            };
+        // "sending" is on disk before the content leaves (see `store::journal`)
+        let result = s.transaction(&env, &content, || journal.sending(row.id));
         match result {
             TxResult::Accepted { reply } => {
-                // `before_content` committed any earlier acceptance with this mark
-                debug_assert!(held.is_none());
-                *held = Some(Held {
-                    id: row.id,
-                    receipt: receipt::receipt_id(&reply),
-                    reply,
-                });
-                return Ok(None);
+                let receipt = receipt::receipt_id(&reply);
+                outcome(
+                    SendState::Accepted,
+                    &reply,
+                    Some(250),
+                    Some(&receipt),
+                    None,
+                    None,
+                )?;
+                return Ok(Event::Accepted);
             }
             TxResult::Refused { stage, code, reply } if code >= 500 => {
                 let (reason, hard) = crate::decode::classify_reply(&reply, Some(stage.command()));
@@ -491,7 +463,7 @@ fn send_one(
                     Some(reason.as_str()),
                     Some(hard),
                 )?;
-                return Ok(Some(Event::Rejected));
+                return Ok(Event::Rejected);
             }
             TxResult::Refused {
                 stage: _,
@@ -511,7 +483,7 @@ fn send_one(
                         Some(reason.as_str()),
                         Some(false),
                     )?;
-                    return Ok(Some(Event::Deferred));
+                    return Ok(Event::Deferred);
                 }
                 // not accepted: back to pending until the next attempt
                 outcome(SendState::Pending, &reply, Some(code), None, None, None)?;
@@ -523,7 +495,7 @@ fn send_one(
                         "connection lost after the message was sent, before the reply: {error}"
                     );
                     outcome(SendState::Uncertain, &note, None, None, None, None)?;
-                    return Ok(Some(Event::Uncertain));
+                    return Ok(Event::Uncertain);
                 }
                 if attempt >= cfg.retries {
                     return Err(format!("sending to {} failed: {error}", row.email));
@@ -533,32 +505,4 @@ fn send_one(
         attempt += 1;
         std::thread::sleep(cfg.retry_delay * (1 << attempt.min(6)));
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn store_outcome(
-    store: &Mutex<Store>,
-    id: i64,
-    state: SendState,
-    reply: &str,
-    code: Option<u16>,
-    receipt: Option<&str>,
-    reason: Option<&str>,
-    hard: Option<bool>,
-) -> Result<(), String> {
-    store
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .record(
-            id,
-            &Outcome {
-                state,
-                reply: Some(reply),
-                reply_code: code,
-                receipt_id: receipt,
-                reason,
-                hard,
-            },
-        )
-        .map_err(|e| e.to_string())
 }

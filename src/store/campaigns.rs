@@ -113,10 +113,16 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<RecipientRow> {
     })
 }
 
-fn record_on(conn: &rusqlite::Connection, id: i64, o: &Outcome) -> rusqlite::Result<()> {
+/// Stores an outcome; `at` (Unix time) becomes the row's `updated_at`.
+pub(super) fn record_at(
+    conn: &rusqlite::Connection,
+    id: i64,
+    o: &Outcome,
+    at: i64,
+) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE recipients SET state = ?2, reply = ?3, reply_code = ?4, receipt_id = ?5,
-            reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+            reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?8, 'unixepoch')
          WHERE id = ?1",
     )?
     .execute(params![
@@ -126,9 +132,28 @@ fn record_on(conn: &rusqlite::Connection, id: i64, o: &Outcome) -> rusqlite::Res
         o.reply_code,
         o.receipt_id,
         o.reason,
-        o.hard
+        o.hard,
+        at
     ])?;
     Ok(())
+}
+
+/// Marks a recipient as being transmitted, if its identifiers are planted; returns
+/// whether it was.
+pub(super) fn mark_sending_on(
+    conn: &rusqlite::Connection,
+    id: i64,
+    at: i64,
+) -> rusqlite::Result<bool> {
+    let marked = conn
+        .prepare_cached(
+            "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
+                updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch')
+             WHERE id = ?1 AND message_id IS NOT NULL AND envelope_id IS NOT NULL
+               AND verp_token IS NOT NULL",
+        )?
+        .execute(params![id, at])?;
+    Ok(marked > 0)
 }
 
 impl Store {
@@ -269,45 +294,15 @@ impl Store {
         )
     }
 
-    /// Marks a recipient as being transmitted. Committed before the message content
-    /// leaves, so a crash after this point is seen as "uncertain", never silently resent.
-    /// Only the state changes here: the identifiers were planted beforehand (`plant`),
-    /// and a row without them is refused rather than sent untraceable.
+    /// Marks a recipient as being transmitted. Only the state changes here: the
+    /// identifiers were planted beforehand (`plant`), and a row without them is refused
+    /// rather than sent untraceable. (`send` records this through its journal.)
     pub fn mark_sending(&mut self, id: i64) -> Result<(), StoreError> {
-        self.record_then_mark_sending(None, id)
-    }
-
-    /// Records how one recipient's transaction ended and marks the next one as being
-    /// transmitted, in one commit: the sender's per-message write when the next message
-    /// follows the previous one on the same connection. The outcome is stored even when
-    /// the mark is refused (no planted identifiers).
-    pub fn record_then_mark_sending(
-        &mut self,
-        done: Option<(i64, &Outcome)>,
-        next: i64,
-    ) -> Result<(), StoreError> {
-        let sqlite = |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        };
-        let tx = self.conn.transaction().map_err(sqlite)?;
-        if let Some((id, o)) = done {
-            record_on(&tx, id, o).map_err(sqlite)?;
-        }
-        let marked = tx
-            .prepare_cached(
-                "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
-                 WHERE id = ?1 AND message_id IS NOT NULL AND envelope_id IS NOT NULL
-                   AND verp_token IS NOT NULL",
-            )
-            .and_then(|mut s| s.execute([next]))
-            .map_err(sqlite)?;
-        tx.commit().map_err(sqlite)?;
-        if marked == 0 {
+        let marked = mark_sending_on(&self.conn, id, super::unix_now()).map_err(|e| self.err(e))?;
+        if !marked {
             return Err(StoreError::Invalid {
-                path: self.path.clone(),
-                message: format!("recipient {next} has no planted identifiers; not sending it"),
+                path: self.path().to_path_buf(),
+                message: format!("recipient {id} has no planted identifiers; not sending it"),
             });
         }
         Ok(())
@@ -315,7 +310,7 @@ impl Store {
 
     /// Records how a recipient's transaction ended.
     pub fn record(&mut self, id: i64, o: &Outcome) -> Result<(), StoreError> {
-        record_on(&self.conn, id, o).map_err(|e| self.err(e))
+        record_at(&self.conn, id, o, super::unix_now()).map_err(|e| self.err(e))
     }
 
     /// Counts of recipients per state.
@@ -403,53 +398,6 @@ mod tests {
             })
             .unwrap();
         assert_eq!(state, "sending");
-    }
-
-    #[test]
-    fn an_outcome_and_the_next_mark_share_one_commit_and_the_outcome_survives_a_refused_mark() {
-        let mut store = Store::in_memory().unwrap();
-        let c = store.campaign("c", "sha", "b@x.test").unwrap();
-        let rows = [
-            ("ann@x.test".to_string(), "{}".to_string(), 2),
-            ("bob@x.test".to_string(), "{}".to_string(), 3),
-        ];
-        store.add_recipients(&c, &rows).unwrap();
-        let ids: Vec<i64> = store.recipients(&c).unwrap().iter().map(|r| r.id).collect();
-        store.plant(&[planted(ids[0], "t0")]).unwrap();
-        store.mark_sending(ids[0]).unwrap();
-        let accepted = Outcome {
-            state: SendState::Accepted,
-            reply: Some("250 2.0.0 Ok: queued as 4F3A2B1C"),
-            reply_code: Some(250),
-            receipt_id: Some("4F3A2B1C"),
-            reason: None,
-            hard: None,
-        };
-        // bob has no planted identifiers: his mark is refused, ann's outcome is kept
-        let err = store
-            .record_then_mark_sending(Some((ids[0], &accepted)), ids[1])
-            .unwrap_err();
-        assert!(err.to_string().contains("no planted identifiers"), "{err}");
-        let state = |store: &Store, id: i64| -> (String, Option<String>) {
-            store
-                .conn
-                .query_row(
-                    "SELECT state, receipt_id FROM recipients WHERE id = ?1",
-                    [id],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .unwrap()
-        };
-        assert_eq!(
-            state(&store, ids[0]),
-            ("accepted".into(), Some("4F3A2B1C".into()))
-        );
-        assert_eq!(state(&store, ids[1]).0, "pending");
-        store.plant(&[planted(ids[1], "t1")]).unwrap();
-        store
-            .record_then_mark_sending(Some((ids[0], &accepted)), ids[1])
-            .unwrap();
-        assert_eq!(state(&store, ids[1]).0, "sending");
     }
 
     #[test]

@@ -4,12 +4,14 @@
 
 mod campaigns;
 mod facts;
+mod journal;
 mod reports;
 mod schema;
 mod suppressions;
 
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
+pub use journal::Journal;
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
 
@@ -47,6 +49,7 @@ impl Store {
             path: path.to_path_buf(),
         };
         store.init()?;
+        store.apply_left_journals()?;
         Ok(store)
     }
 
@@ -149,55 +152,15 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Sets how many WAL pages trigger a checkpoint in this connection's own commits
-    /// (0: never; SQLite's default is 1,000). A sender that checkpoints from another
-    /// connection sets 0, so that no commit waits on a checkpoint's copying and fsync.
-    pub fn set_auto_checkpoint(&self, pages: u32) -> Result<(), StoreError> {
-        self.conn
-            .pragma_update(None, "wal_autocheckpoint", pages)
-            .map_err(|e| self.err(e))
-    }
-
-    /// Copies committed WAL pages back into the database without waiting for, or
-    /// blocking, writers (a passive checkpoint).
-    pub fn checkpoint_wal(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-            .map_err(|e| self.err(e))
-    }
-
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_second_connection_checkpoints_what_the_first_committed_without_checkpointing() {
-        let dir = std::env::temp_dir().join(format!("rebound-ckpt-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let db = dir.join("t.db");
-        let mut writer = Store::open(&db).unwrap();
-        writer.set_auto_checkpoint(0).unwrap();
-        let c = writer.campaign("c", "sha", "b@x.test").unwrap();
-        let rows: Vec<(String, String, usize)> = (0..500)
-            .map(|i| (format!("r{i}@x.test"), "{}".to_string(), i))
-            .collect();
-        writer.add_recipients(&c, &rows).unwrap();
-        let wal = || std::fs::metadata(dir.join("t.db-wal")).map_or(0, |m| m.len());
-        assert!(wal() > 0, "the writer left its pages in the WAL");
-        let size = || std::fs::metadata(&db).map_or(0, |m| m.len());
-        let before = size();
-        let other = Store::open(&db).unwrap();
-        other.checkpoint_wal().unwrap();
-        // the 500 rows reached the database file itself
-        assert!(size() > before + 16 * 1024, "{before} -> {}", size());
-        drop((writer, other));
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+/// The current Unix time in seconds.
+pub(crate) fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
