@@ -320,10 +320,24 @@ fn worker(
     tx: &mpsc::Sender<Result<Event, String>>,
 ) {
     let mut session: Option<Session> = None;
-    loop {
-        let Some((row, ids)) = queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front() else {
-            break;
-        };
+    let pop = || queue.lock().unwrap_or_else(|p| p.into_inner()).pop_front();
+    let mut current = pop();
+    while let Some((row, ids)) = current {
+        // The next recipient is taken now so that its envelope can ride behind this
+        // message's content (not when paced: the server would wait in DATA meanwhile).
+        let upcoming = pop();
+        let next_return_path = upcoming
+            .as_ref()
+            .filter(|_| pace.interval.is_none())
+            .map(|(_, n)| verp::return_path(&cfg.return_path, &n.verp_token));
+        let next = upcoming
+            .as_ref()
+            .zip(next_return_path.as_deref())
+            .map(|((r, n), rp)| Envelope {
+                return_path: rp,
+                recipient: &r.email,
+                envelope_id: &n.envelope_id,
+            });
         match send_one(
             cfg,
             campaign,
@@ -333,20 +347,23 @@ fn worker(
             pace,
             &row,
             &ids,
+            next.as_ref(),
         ) {
             Ok(ev) => {
                 let _ = tx.send(Ok(ev));
             }
             Err(e) => {
-                // Put the recipient back for the next run and stop this connection.
-                queue
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .push_front((row, ids));
+                // Put the recipients back for the next run and stop this connection.
+                let mut q = queue.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(u) = upcoming {
+                    q.push_front(u);
+                }
+                q.push_front((row, ids));
                 let _ = tx.send(Err(e));
                 return;
             }
         }
+        current = upcoming;
     }
     if let Some(s) = session {
         s.quit();
@@ -396,6 +413,7 @@ fn send_one(
     pace: &Pace,
     row: &RecipientRow,
     ids: &Planted,
+    next: Option<&Envelope>,
 ) -> Result<Event, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
@@ -430,7 +448,11 @@ fn send_one(
     };
     let mut attempt = 0u32;
     loop {
-        if session.as_ref().is_some_and(|s| !s.usable()) {
+        // a session primed for another envelope (a retry) cannot start this one
+        if session
+            .as_ref()
+            .is_some_and(|s| !s.usable() || (s.is_primed() && !s.primed_for(&env)))
+        {
             *session = None;
         }
         if session.is_none() {
@@ -439,7 +461,7 @@ fn send_one(
         pace.wait();
         let s = session.as_mut().ok_or("no session")?;
         // "sending" is on disk before the content leaves (see `store::journal`)
-        let result = s.transaction(&env, &content, || journal.sending(row.id));
+        let result = s.transaction(&env, &content, || journal.sending(row.id), next);
         match result {
             TxResult::Accepted { reply } => {
                 let receipt = receipt::receipt_id(&reply);
