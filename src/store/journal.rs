@@ -394,6 +394,25 @@ mod tests {
         }
     }
 
+    /// The journal of a run that got the first recipient accepted and the second's
+    /// content under way.
+    fn first_accepted_second_sending(journal: &Journal, ids: &[i64]) {
+        journal.sending(ids[0]).unwrap();
+        journal.outcome(ids[0], &accepted("Q0")).unwrap();
+        journal.sending(ids[1]).unwrap();
+    }
+
+    fn assert_first_accepted_second_sending(store: &Store, ids: &[i64]) {
+        assert_eq!(
+            states(store, ids),
+            vec![
+                ("accepted".into(), Some("Q0".into())),
+                ("sending".into(), None),
+                ("pending".into(), None),
+            ]
+        );
+    }
+
     fn files(dir: &Path) -> Vec<String> {
         let mut names: Vec<String> = std::fs::read_dir(folder(&dir.join("t.db")))
             .unwrap()
@@ -407,9 +426,7 @@ mod tests {
     fn a_rotated_segment_reaches_the_store_in_order_and_is_deleted() {
         let (dir, mut store, c, ids) = store_with_recipients("apply");
         let journal = store.open_journal(c).unwrap();
-        journal.sending(ids[0]).unwrap();
-        journal.outcome(ids[0], &accepted("Q0")).unwrap();
-        journal.sending(ids[1]).unwrap();
+        first_accepted_second_sending(&journal, &ids);
         // nothing in the store yet: only the journal has it
         assert_eq!(states(&store, &ids[..1])[0].0, "pending");
         let segment = journal.rotate().unwrap().expect("a segment with lines");
@@ -419,14 +436,7 @@ mod tests {
         );
         assert_eq!(store.apply_journal(&segment).unwrap(), 3);
         assert!(!segment.exists());
-        assert_eq!(
-            states(&store, &ids),
-            vec![
-                ("accepted".into(), Some("Q0".into())),
-                ("sending".into(), None),
-                ("pending".into(), None),
-            ]
-        );
+        assert_first_accepted_second_sending(&store, &ids);
         drop(journal);
         // the empty last segment went with the journal; the lock file stays
         assert_eq!(files(&dir), vec!["c1.lock".to_string()]);
@@ -449,9 +459,7 @@ mod tests {
     fn what_a_killed_run_left_is_applied_at_the_next_open_and_a_cut_line_is_skipped() {
         let (dir, mut store, c, ids) = store_with_recipients("killed");
         let journal = store.open_journal(c).unwrap();
-        journal.sending(ids[0]).unwrap();
-        journal.outcome(ids[0], &accepted("Q0")).unwrap();
-        journal.sending(ids[1]).unwrap();
+        first_accepted_second_sending(&journal, &ids);
         let segment = journal.current.lock().unwrap().path.clone();
         // The run dies without applying (its lock goes with the process) while writing
         // ids[2]'s mark: half a line at the end.
@@ -464,14 +472,7 @@ mod tests {
             .unwrap();
         drop(store);
         let store = Store::open(&dir.join("t.db")).unwrap();
-        assert_eq!(
-            states(&store, &ids),
-            vec![
-                ("accepted".into(), Some("Q0".into())),
-                ("sending".into(), None),
-                ("pending".into(), None),
-            ]
-        );
+        assert_first_accepted_second_sending(&store, &ids);
         assert!(!segment.exists());
         let _ = std::fs::remove_dir_all(&dir);
     }
