@@ -8,7 +8,7 @@ pub mod receipt;
 pub mod smtp;
 
 use crate::store::{
-    Campaign, Journal, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
+    Applier, Campaign, Journal, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
 };
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
@@ -107,68 +107,6 @@ impl Pace {
 
 /// How often the progress reader wakes while the workers send.
 const PROGRESS_TICK: Duration = Duration::from_millis(100);
-
-/// A thread that moves the journal's lines into the store a few times a second, on a
-/// connection of its own, so that the senders only append to the journal.
-struct Applier {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<Result<(), StoreError>>,
-}
-
-impl Applier {
-    const EVERY: Duration = Duration::from_millis(250);
-
-    fn start(db: &std::path::Path, journal: Arc<Journal>) -> Result<Applier, StoreError> {
-        let mut own = Store::open(db)?;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            // finished segments not yet in the store, oldest first
-            let mut backlog: VecDeque<PathBuf> = VecDeque::new();
-            let mut last_error = None;
-            loop {
-                let stopping = flag.load(Ordering::Acquire);
-                match journal.rotate() {
-                    Ok(Some(segment)) => backlog.push_back(segment),
-                    Ok(None) => {}
-                    Err(e) => last_error = Some(e),
-                }
-                while let Some(segment) = backlog.front() {
-                    match own.apply_journal(segment) {
-                        Ok(_) => {
-                            backlog.pop_front();
-                            last_error = None;
-                        }
-                        Err(e) => {
-                            // kept, in order, for the next tick (or the next open)
-                            tracing::warn!("{e}");
-                            last_error = Some(e);
-                            break;
-                        }
-                    }
-                }
-                if stopping {
-                    return last_error.map_or(Ok(()), Err);
-                }
-                std::thread::park_timeout(Self::EVERY);
-            }
-        });
-        Ok(Applier { stop, thread })
-    }
-
-    /// Applies what is left and ends the thread; an error leaves the journal's segments
-    /// on disk for the next open of the store.
-    fn stop(self) -> Result<(), StoreError> {
-        self.stop.store(true, Ordering::Release);
-        self.thread.thread().unpark();
-        self.thread.join().unwrap_or_else(|_| {
-            Err(StoreError::Invalid {
-                path: PathBuf::new(),
-                message: "the send journal's applier panicked".into(),
-            })
-        })
-    }
-}
 
 /// Held by a worker thread: its end (also by a panic) is counted and wakes the reader.
 struct Ended {

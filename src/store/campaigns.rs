@@ -282,8 +282,9 @@ impl Store {
 
     /// Stores the identifiers each recipient's message will carry (Message-ID, ENVID,
     /// VERP token), in one transaction before any of them is sent, so that a bounce or a
-    /// refusal can always be tied back and the per-message commits stay small. Rows that
-    /// already hold these values are not written again. Returns how many changed.
+    /// refusal can always be tied back and the send itself records only states and
+    /// replies. Rows that already hold these values are not written again. Returns how
+    /// many changed.
     pub fn plant(&mut self, planted: &[Planted]) -> Result<usize, StoreError> {
         self.each_in_one_transaction(
             "UPDATE recipients SET message_id = ?2, envelope_id = ?3, verp_token = ?4

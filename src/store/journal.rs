@@ -18,10 +18,13 @@
 use super::campaigns::{mark_sending_on, record_at, Outcome, SendState};
 use super::{unix_now, Store, StoreError};
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// One line of a segment.
 #[derive(Debug, Serialize, Deserialize)]
@@ -213,6 +216,70 @@ impl Segment {
             path,
             number,
             written: false,
+        })
+    }
+}
+
+/// A thread that moves a journal's lines into the store a few times a second, on a
+/// connection of its own, so that the senders only append to the journal. Segments are
+/// applied oldest first; one that fails waits, with the ones after it, for the next tick
+/// (or, when the run ends first, for the next open of the store).
+pub struct Applier {
+    stop: Arc<AtomicBool>,
+    thread: std::thread::JoinHandle<Result<(), StoreError>>,
+}
+
+impl Applier {
+    const EVERY: Duration = Duration::from_millis(250);
+
+    pub fn start(db: &Path, journal: Arc<Journal>) -> Result<Applier, StoreError> {
+        let mut own = Store::open(db)?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            // finished segments not yet in the store, oldest first
+            let mut backlog: VecDeque<PathBuf> = VecDeque::new();
+            let mut last_error = None;
+            loop {
+                let stopping = flag.load(Ordering::Acquire);
+                match journal.rotate() {
+                    Ok(Some(segment)) => backlog.push_back(segment),
+                    Ok(None) => {}
+                    Err(e) => last_error = Some(e),
+                }
+                while let Some(segment) = backlog.front() {
+                    match own.apply_journal(segment) {
+                        Ok(_) => {
+                            backlog.pop_front();
+                            last_error = None;
+                        }
+                        Err(e) => {
+                            // kept, in order, for the next tick (or the next open)
+                            tracing::warn!("{e}");
+                            last_error = Some(e);
+                            break;
+                        }
+                    }
+                }
+                if stopping {
+                    return last_error.map_or(Ok(()), Err);
+                }
+                std::thread::park_timeout(Self::EVERY);
+            }
+        });
+        Ok(Applier { stop, thread })
+    }
+
+    /// Applies what is left and ends the thread; an error leaves the journal's segments
+    /// on disk for the next open of the store.
+    pub fn stop(self) -> Result<(), StoreError> {
+        self.stop.store(true, Ordering::Release);
+        self.thread.thread().unpark();
+        self.thread.join().unwrap_or_else(|_| {
+            Err(StoreError::Invalid {
+                path: PathBuf::new(),
+                message: "the send journal's applier panicked".into(),
+            })
         })
     }
 }

@@ -11,7 +11,7 @@ mod suppressions;
 
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
-pub use journal::Journal;
+pub use journal::{Applier, Journal};
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
 
