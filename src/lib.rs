@@ -3,6 +3,7 @@
 
 pub mod clean;
 pub mod correlate;
+pub mod csvcell;
 pub mod decode;
 pub mod eval;
 pub mod hygiene;

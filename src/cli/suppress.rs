@@ -157,7 +157,7 @@ fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<
             writeln!(out)?;
         }
         Format::Csv => {
-            let mut w = csv::Writer::from_writer(out);
+            let mut w = rebound::csvcell::Writer::from_writer(out);
             w.write_record(["email", "reason", "source", "evidence", "created_at"])?;
             for r in rows {
                 w.write_record([
@@ -191,7 +191,16 @@ fn read(path: &Path, format: Option<Format>) -> Result<Vec<Suppression>> {
             let mut r = csv::Reader::from_reader(text.as_bytes());
             let mut rows = Vec::new();
             for (i, rec) in r.deserialize::<ImportRow>().enumerate() {
-                let rec = rec.with_context(|| format!("'{}' line {}", path.display(), i + 2))?;
+                let mut rec =
+                    rec.with_context(|| format!("'{}' line {}", path.display(), i + 2))?;
+                // An export's formula-quoted cells (`'=x@example.org`) read back as written.
+                for cell in [&mut rec.email].into_iter().chain(
+                    [&mut rec.reason, &mut rec.source, &mut rec.evidence]
+                        .into_iter()
+                        .flatten(),
+                ) {
+                    *cell = rebound::csvcell::restore(cell).to_string();
+                }
                 rows.push(rec.into_row());
             }
             rows

@@ -203,16 +203,9 @@ fn decide(
         delayed: action == Some(Action::Delayed),
         gave_up: d.action == Some(Action::Failed)
             && d.diagnostic_type.is_some()
-            && postfix_report(mail),
+            && mail.postfix_report(),
     };
     reason::decide(&facts, &reason::scan(diag))
-}
-
-/// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).
-fn postfix_report(mail: &Mail) -> bool {
-    mail.parts
-        .iter()
-        .any(|p| p.ctype.ends_with("delivery-status") && p.text.contains("X-Postfix-Queue-ID"))
 }
 
 /// Phrases that tell which SMTP command a failure answered: Postfix's "in reply to",

@@ -43,11 +43,14 @@ pub(crate) struct Mail {
     text_lower: OnceCell<String>,
     /// The SMTP command `text` names (`draft::command_in`), found on first use.
     text_command: OnceCell<Option<String>>,
+    /// Whether a delivery-status part carries Postfix's `X-Postfix-Queue-ID`, found on
+    /// first use: asked once per record, scanning the part each time was quadratic.
+    postfix_report: OnceCell<bool>,
 }
 
 /// Messages larger than this are cut before parsing: a bounce's facts are in its first
 /// part, and a returned attachment must not cost time.
-const MAX_PARSE: usize = 4 << 20;
+pub const MAX_PARSE: usize = 4 << 20;
 
 impl Mail {
     /// Parses a message. `None` when the bytes have no header block at all.
@@ -90,6 +93,15 @@ impl Mail {
         self.text_command
             .get_or_init(|| super::draft::command_in(&self.text))
             .clone()
+    }
+
+    /// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).
+    pub fn postfix_report(&self) -> bool {
+        *self.postfix_report.get_or_init(|| {
+            self.parts.iter().any(|p| {
+                p.ctype.ends_with("delivery-status") && p.text.contains("X-Postfix-Queue-ID")
+            })
+        })
     }
 
     /// The first top-level header of that (lower-case) name.

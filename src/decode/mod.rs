@@ -23,6 +23,7 @@ mod text;
 
 use serde::{Deserialize, Serialize};
 
+pub use mime::MAX_PARSE;
 pub use reason::Reason;
 
 pub(crate) use draft::Draft;

@@ -126,7 +126,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 /// CSV: one row per recipient (or fact) when the report has lines, else one row per
 /// figure (`section,name,count`).
 pub fn csv(r: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
-    let mut w = csv::Writer::from_writer(out);
+    let mut w = crate::csvcell::Writer::from_writer(out);
     if !r.lines.is_empty() {
         w.write_record([
             "email",
