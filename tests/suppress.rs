@@ -101,6 +101,11 @@ fn policy_default_parses_back_and_preview_runs_on_an_empty_store() {
     let (code, text) = run(&d, &["policy", "default"]);
     assert_eq!(code, 0);
     std::fs::write(d.join("p.toml"), &text).unwrap();
+    // preview reads a store and never makes one: make an empty one first
+    let (code, out) = run(&d, &["suppress", "add", "tmp@x.test"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = run(&d, &["suppress", "remove", "tmp@x.test"]);
+    assert_eq!(code, 0, "{out}");
     let (code, out) = run(&d, &["policy", "preview", "--policy", "p.toml"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("would add 0 address(es)"), "{out}");

@@ -47,13 +47,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if args.input == args.out || Some(&args.input) == args.removed.as_ref() {
         bail!("--out and --removed must not be the input file");
     }
-    if !args.db.exists() {
-        bail!(
-            "no store at '{}': nothing is suppressed yet (give --db, or run send/poll first)",
-            args.db.display()
-        );
-    }
-    let store = rebound::store::Store::open(&args.db)?;
+    let store = rebound::store::Store::open_existing(&args.db)?;
     let suppressed = store.suppressed_all()?;
     let input: Box<dyn std::io::Read> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())

@@ -35,7 +35,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Cmd::Default => print!("{DEFAULT_POLICY}"),
         Cmd::Preview { policy, db } => {
             let policy = Policy::load(policy.as_deref())?;
-            let store = Store::open(&db)?;
+            let store = Store::open_existing(&db)?;
             let mut add = Vec::new();
             let mut keep = 0;
             for email in store.fact_emails()? {

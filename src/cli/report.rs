@@ -78,10 +78,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             bail!("say what to report on: --campaign NAME, --since 7d or --unmatched")
         }
     };
-    if !args.db.exists() {
-        bail!("no store at '{}' (give --db)", args.db.display());
-    }
-    let store = rebound::store::Store::open(&args.db)?;
+    let store = rebound::store::Store::open_existing(&args.db)?;
     let r = report::build(&store, &scope, args.recipients)?;
     let mut out: Box<dyn Write> = match &args.out {
         Some(p) => Box::new(std::io::BufWriter::new(

@@ -67,7 +67,14 @@ enum Cmd {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let mut store = Store::open(&args.db)?;
+    // Only adding creates a store: a mistyped --db for list/check/export/remove is an
+    // error, not an empty list that answers "not suppressed".
+    let creates = matches!(args.command, Cmd::Add { .. } | Cmd::Import { .. });
+    let mut store = if creates {
+        Store::open(&args.db)?
+    } else {
+        Store::open_existing(&args.db)?
+    };
     match args.command {
         Cmd::List { format } => write(&store.suppressions()?, format, None)?,
         Cmd::Export { format, output } => write(&store.suppressions()?, format, output.as_deref())?,

@@ -378,6 +378,16 @@ impl Store {
 
     /// Applies the segments of runs that ended without applying them (killed), for every
     /// campaign whose lock is free; a campaign still being sent is left to its run.
+    /// Whether a journal beside the store holds segments not yet applied (for a
+    /// read-only open, which cannot apply them).
+    pub(crate) fn has_left_journals(&self) -> bool {
+        let dir = folder(self.path());
+        campaigns_in(&dir).is_ok_and(|cs| {
+            cs.into_iter()
+                .any(|c| segments(&dir, c).is_ok_and(|s| !s.is_empty()))
+        })
+    }
+
     pub(crate) fn apply_left_journals(&mut self) -> Result<(), StoreError> {
         let dir = folder(self.path());
         let campaigns = match campaigns_in(&dir) {

@@ -29,6 +29,26 @@ pub enum StoreError {
     },
     #[error("database '{path}': {message}")]
     Invalid { path: PathBuf, message: String },
+    #[error(
+        "database '{path}' has schema version {found}, newer than this rebound's {supported}: \
+         it was written by a newer rebound; use that one (this one would misread it)"
+    )]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        supported: usize,
+    },
+    #[error(
+        "database '{path}' has schema version {found}, older than this rebound's {supported}, \
+         and cannot be upgraded where it is (read-only); run rebound where it may write it"
+    )]
+    TooOldReadOnly {
+        path: PathBuf,
+        found: i64,
+        supported: usize,
+    },
+    #[error("no store at '{path}' (give --db; send, poll and suppress add/import create one)")]
+    Missing { path: PathBuf },
 }
 
 /// An open store.
@@ -67,7 +87,73 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens an existing store for reading, never creating one. Where the store may be
+    /// written it is opened as by [`Store::open`] (migrations, and a killed send's journal
+    /// applied, so the answer includes it); in a read-only folder or file it is opened
+    /// read-only, as it is, and a journal left there is reported, not applied.
+    pub fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        if writable(path) {
+            return Store::open(path);
+        }
+        Store::open_read_only(path)
+    }
+
+    /// Opens a store read-only: no schema change, no journal replay, no `-wal`/`-shm`
+    /// files made when the folder does not allow them.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let sqlite = |source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        };
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI;
+        let plain = Connection::open_with_flags(path, flags).and_then(|c| {
+            // A WAL database in a folder where its `-shm` file cannot be made fails here,
+            // at the first read, not at open.
+            schema::version(&c).map(|_| c)
+        });
+        let conn = match plain {
+            Ok(c) => c,
+            // Nobody can be writing a store in a folder nobody may write: read the file
+            // as immutable, which needs no `-shm`.
+            Err(_) => Connection::open_with_flags(immutable_uri(path), flags)
+                .and_then(|c| schema::version(&c).map(|_| c))
+                .map_err(sqlite)?,
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(sqlite)?;
+        let found = schema::version(&conn).map_err(sqlite)?;
+        check_version(path, found)?;
+        if found < schema::LATEST as i64 {
+            return Err(StoreError::TooOldReadOnly {
+                path: path.to_path_buf(),
+                found,
+                supported: schema::LATEST,
+            });
+        }
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
+        if store.has_left_journals() {
+            tracing::warn!(
+                db = %path.display(),
+                "a send journal beside the store is not applied yet (the store is read-only \
+                 here): the answer lacks the sends it records"
+            );
+        }
+        Ok(store)
+    }
+
     fn init(&mut self) -> Result<(), StoreError> {
+        // A newer build's store is refused before anything is written to it.
+        let found = schema::version(&self.conn).map_err(|e| self.err(e))?;
+        check_version(&self.path, found)?;
         // WAL lets a reader (report) run beside a writer (send, poll); busy_timeout makes
         // a second writer wait instead of failing at once.
         self.conn
@@ -156,6 +242,51 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Refuses a schema newer than this build's.
+fn check_version(path: &Path, found: i64) -> Result<(), StoreError> {
+    if found > schema::LATEST as i64 {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: schema::LATEST,
+        });
+    }
+    Ok(())
+}
+
+/// Whether this process may write the store file and make files beside it (`-wal`,
+/// `-shm`, the journal folder).
+fn writable(path: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let may_write = |p: &Path| {
+        std::ffi::CString::new(p.as_os_str().as_bytes())
+            // SAFETY: a valid NUL-terminated path; access(2) only reads it.
+            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+    };
+    may_write(path) && may_write(dir)
+}
+
+/// A `file:` URI naming the store with `immutable=1` (RFC 3986 percent-encoding of
+/// everything but unreserved characters and `/`).
+fn immutable_uri(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut uri = String::from("file:");
+    for &b in abs.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
+            uri.push(b as char);
+        } else {
+            uri.push_str(&format!("%{b:02X}"));
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 /// The current Unix time in seconds.

@@ -110,10 +110,18 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX recipients_rejected ON recipients(campaign_id) WHERE state = 'rejected';",
 ];
 
-/// Brings the schema to the newest version.
+/// The schema version this build writes: the number of migrations.
+pub(crate) const LATEST: usize = MIGRATIONS.len();
+
+/// The schema version a database is at (`PRAGMA user_version`; 0 for a new file).
+pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+}
+
+/// Brings the schema to the newest version. The caller has refused a database newer than
+/// [`LATEST`] (a newer build's store must not be read with this build's idea of it).
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let version: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let version = usize::try_from(version(conn)?).unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
