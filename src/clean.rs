@@ -3,6 +3,7 @@
 //! as they were, and say why each removed row went. Streams: memory grows with the
 //! suppression list and (with dedupe) 16 bytes per distinct address, not with the file.
 
+use crate::csvrows::{RowError, RowInfo, RowReader};
 use crate::send::csvlist::{email_column, header_names, normalize_address, EMAIL_COLUMNS};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
@@ -16,20 +17,30 @@ pub struct CleanSummary {
     pub suppressed: u64,
     pub invalid: u64,
     pub duplicate: u64,
-    /// Rows whose field count differs from the header's (removed, with the line number).
+    /// Rows that could not be read as one row: a field count other than the header's,
+    /// text after a closing quote, or a quoted field spanning lines that holds a suppressed
+    /// address (a stray quote swallowing rows). Removed, with the line numbers.
     pub malformed: u64,
 }
 
 /// Why a list could not be cleaned.
 #[derive(Debug, thiserror::Error)]
 pub enum CleanError {
-    #[error("{0}")]
+    #[error(transparent)]
     Csv(#[from] csv::Error),
+    /// A row boundary that cannot be found (an unterminated quote, a row over the limit):
+    /// nothing is written, since the rows after it cannot be told apart.
+    #[error(transparent)]
+    Rows(#[from] RowError),
     #[error("no email column in the header row ({names}); name one of: {}", EMAIL_COLUMNS.join(", "))]
     NoEmailColumn { names: String },
     #[error("the input is empty: no header row")]
     Empty,
 }
+
+/// The longest row a list may have: far beyond any real row, small enough that a stray
+/// quote in a 100 MB list is found after reading 1 MiB, not the whole file.
+pub const MAX_ROW: usize = 1 << 20;
 
 /// 128 bits of an address's normalised form (two FNV-1a hashes with different offsets),
 /// for duplicate detection in little memory. A false duplicate needs a 128-bit collision.
@@ -86,6 +97,9 @@ pub fn clean(
     }
     head.truncate(got);
     let bom = head.starts_with("\u{feff}".as_bytes());
+    if bom {
+        head.drain(..3);
+    }
     let crlf = head
         .iter()
         .position(|&b| b == b'\n')
@@ -99,10 +113,10 @@ pub fn clean(
         kept.write_all("\u{feff}".as_bytes())
             .map_err(csv::Error::from)?;
     }
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(std::io::Cursor::new(head).chain(input));
+    let mut rdr = RowReader::new(
+        std::io::BufReader::with_capacity(1 << 16, std::io::Cursor::new(head).chain(input)),
+        MAX_ROW,
+    );
     let writer = || {
         let mut b = csv::WriterBuilder::new();
         b.flexible(true).terminator(terminator);
@@ -111,7 +125,7 @@ pub fn clean(
     let mut out = writer().from_writer(kept);
     let mut rem = removed.map(|w| writer().from_writer(w));
     let mut rec = csv::ByteRecord::new();
-    if !rdr.read_byte_record(&mut rec)? {
+    if rdr.read(&mut rec)?.is_none() {
         return Err(CleanError::Empty);
     }
     let header = rec.clone();
@@ -128,18 +142,19 @@ pub fn clean(
     let mut seen = FingerprintSet::default();
     let mut s = CleanSummary::default();
     let mut lower = String::new();
-    while rdr.read_byte_record(&mut rec)? {
+    while let Some(row) = rdr.read(&mut rec)? {
         s.rows += 1;
         if s.rows % 65_536 == 0 {
             progress(s.rows);
         }
-        let why: Option<String> = if rec.len() != header.len() {
+        let why: Option<String> = if let Some(malformed) = malformed(&rec, &row, &header, |a| {
+            lower.clear();
+            lower.push_str(a);
+            lower.make_ascii_lowercase();
+            suppressed.contains_key(lower.as_str())
+        }) {
             s.malformed += 1;
-            Some(format!(
-                "{} fields, the header has {}",
-                rec.len(),
-                header.len()
-            ))
+            Some(malformed)
         } else {
             let raw = std::str::from_utf8(&rec[col]).unwrap_or("");
             match normalize_address(raw) {
@@ -171,7 +186,7 @@ pub fn clean(
             Some(reason) => {
                 if let Some(w) = rem.as_mut() {
                     let mut r = rec.clone();
-                    r.push_field(reason.as_bytes());
+                    r.push_field(crate::csvcell::neutralise(&reason).as_bytes());
                     w.write_byte_record(&r)?;
                 }
             }
@@ -183,6 +198,48 @@ pub fn clean(
     }
     progress(s.rows);
     Ok(s)
+}
+
+/// Why a row cannot be trusted to be one row of the list, if it cannot: its field count,
+/// text after a closing quote, or a quoted field over several lines that holds a
+/// suppressed address (`is_suppressed` is asked for each `@` word of such a row): a stray
+/// quote that swallowed rows must not carry them into the clean list.
+fn malformed(
+    rec: &csv::ByteRecord,
+    row: &RowInfo,
+    header: &csv::ByteRecord,
+    mut is_suppressed: impl FnMut(&str) -> bool,
+) -> Option<String> {
+    let lines = if row.last_line > row.first_line {
+        format!("lines {}-{}", row.first_line, row.last_line)
+    } else {
+        format!("line {}", row.first_line)
+    };
+    if rec.len() != header.len() {
+        return Some(format!(
+            "{lines}: {} fields, the header has {}",
+            rec.len(),
+            header.len()
+        ));
+    }
+    if let Some(p) = &row.problem {
+        return Some(p.clone());
+    }
+    if row.last_line > row.first_line {
+        for field in rec.iter().filter(|f| f.contains(&b'\n')) {
+            let text = String::from_utf8_lossy(field);
+            let words = text.split(|c: char| c.is_whitespace() || ",;\"'<>()".contains(c));
+            for w in words.filter(|w| w.contains('@')) {
+                if is_suppressed(w) {
+                    return Some(format!(
+                        "{lines}: a quoted field over several lines holds the suppressed \
+                         address {w} (a stray quote?)"
+                    ));
+                }
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]
@@ -238,8 +295,97 @@ mod tests {
         );
         assert!(removed.contains("Ann again,Ann@EXAMPLE.org,Lima,duplicate address"));
         assert!(
-            removed.contains("Short,x@example.org,\"2 fields, the header has 3\""),
+            removed.contains("Short,x@example.org,\"line 6: 2 fields, the header has 3\""),
             "{removed}"
         );
+    }
+
+    fn run(input: &str, sup: &[&str]) -> Result<(CleanSummary, String), CleanError> {
+        let sup: HashMap<String, String> = sup
+            .iter()
+            .map(|a| (a.to_string(), "userunknown".to_string()))
+            .collect();
+        let mut kept = Vec::new();
+        let s = clean(input.as_bytes(), &mut kept, None, &sup, false, &mut |_| {})?;
+        Ok((s, String::from_utf8(kept).unwrap()))
+    }
+
+    /// Issue 11: one stray quote once swallowed the rest of the file into one field and
+    /// kept it. Now it is an error naming the line, and nothing is kept.
+    #[test]
+    fn a_stray_quote_stops_cleaning_with_its_line() {
+        let input =
+            "email,name\nann@x.test,Ann\nbob@x.test,\"Bob\ngone@x.test,Gone\ncarl@x.test,Carl\n";
+        match run(input, &["gone@x.test"]) {
+            Err(CleanError::Rows(RowError::Unterminated { line: 3 })) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+
+    /// A stray quote that a later quote closes: the swallowed rows never reach the clean
+    /// list silently: the field count, the text after the quote, or the suppressed address
+    /// inside the multi-line field marks the row malformed.
+    #[test]
+    fn swallowed_rows_are_malformed_never_kept() {
+        for input in [
+            // closes with text after the quote
+            "email,name\nann@x.test,\"Ann\ngone@x.test,Gone\ncarl@x.test,\"Carl\"\n",
+            // closes cleanly, same field count: the suppressed address inside gives it away
+            "email,name\nann@x.test,\"Ann\ngone@x.test,Gone\n\"\ncarl@x.test,Carl\n",
+            // closes cleanly with another field count
+            "email,name\nann@x.test,\"Ann\ngone@x.test,Gone\n\",x\ncarl@x.test,Carl\n",
+        ] {
+            let (s, kept) = run(input, &["gone@x.test"]).unwrap();
+            assert!(!kept.contains("gone@x.test"), "{input:?} kept {kept:?}");
+            assert_eq!(s.malformed, 1, "{input:?}: {s:?}");
+        }
+    }
+
+    /// Generated lists with suppressed addresses and stray quotes anywhere: a suppressed
+    /// address never reaches the kept list; either the run fails (unterminated quote) or
+    /// every row that is not kept is counted.
+    #[test]
+    fn generated_lists_never_keep_a_suppressed_address() {
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let sup = ["gone@x.test", "dead@y.test"];
+        for _ in 0..3000 {
+            let mut input = String::from("name,email,note\n");
+            for i in 0..(1 + next(8)) {
+                let email = match next(4) {
+                    0 => sup[next(2) as usize].to_string(),
+                    _ => format!("u{i}@x.test"),
+                };
+                let mut cells = [format!("N{i}"), email, format!("t{i}")];
+                if next(5) == 0 {
+                    let c = next(3) as usize;
+                    let at = next(cells[c].len() as u64 + 1) as usize;
+                    cells[c].insert(at, '"');
+                }
+                if next(6) == 0 {
+                    cells[next(3) as usize] = format!("\"{}\"", cells[0]);
+                }
+                input.push_str(&cells.join(","));
+                input.push('\n');
+            }
+            match run(&input, &sup) {
+                Err(CleanError::Rows(_)) => {}
+                Err(e) => panic!("{input:?}: {e}"),
+                Ok((s, kept)) => {
+                    for a in sup {
+                        assert!(!kept.contains(a), "{input:?} kept {kept:?}");
+                    }
+                    assert_eq!(
+                        s.rows,
+                        s.kept + s.suppressed + s.invalid + s.duplicate + s.malformed
+                    );
+                }
+            }
+        }
     }
 }

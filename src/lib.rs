@@ -4,10 +4,12 @@
 pub mod clean;
 pub mod correlate;
 pub mod csvcell;
+pub mod csvrows;
 pub mod decode;
 pub mod eval;
 pub mod hygiene;
 pub mod mailfiles;
+pub mod outfile;
 pub mod poll;
 pub mod report;
 pub mod send;

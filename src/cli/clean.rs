@@ -1,9 +1,11 @@
 //! `rebound clean`: write a mailing list without the addresses that must not be mailed.
 
 use anyhow::{bail, Context, Result};
+use rebound::outfile::OutFile;
 use std::io::BufWriter;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
 
 /// Clean a CSV list: drop suppressed and invalid addresses (and with --dedupe, repeats).
 ///
@@ -11,6 +13,12 @@ use std::process::ExitCode;
 /// they were. With --removed, the removed rows are written there with a `removed_reason`
 /// column. The email column is the one named email, e-mail, email_address, address or
 /// mail. Streams the file: lists of millions of rows need little memory.
+///
+/// A row that cannot be read as one row (a field count other than the header's, text
+/// after a closing quote, a quoted field over several lines holding a suppressed
+/// address) is left out, listed in --removed with its line numbers, and the exit code
+/// is 1. A quoted field that never closes (or a row over 1 MiB) stops the run with its
+/// line number, writing nothing.
 ///
 /// Examples:
 ///   rebound clean --in list.csv --out clean.csv --removed removed.csv
@@ -21,7 +29,8 @@ pub struct Args {
     /// The list to clean (CSV with a header row); `-` for standard input.
     #[arg(long = "in", value_name = "PATH")]
     input: PathBuf,
-    /// Where the cleaned list goes (written whole, then renamed into place).
+    /// Where the cleaned list goes (written whole beside it, then renamed into place with
+    /// the old file's mode; a symlink is written through, a FIFO or device written into).
     #[arg(long, value_name = "PATH")]
     out: PathBuf,
     /// Where the removed rows go, each with its reason.
@@ -33,14 +42,6 @@ pub struct Args {
     /// The store holding the suppression list.
     #[arg(long, default_value = "rebound.db")]
     db: PathBuf,
-}
-
-fn temp_beside(p: &Path) -> PathBuf {
-    let name = p
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    p.with_file_name(format!(".{name}.rebound-tmp"))
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
@@ -57,45 +58,49 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .with_context(|| format!("cannot read '{}'", args.input.display()))?,
         )
     };
-    let out_tmp = temp_beside(&args.out);
-    let out = std::fs::File::create(&out_tmp)
-        .with_context(|| format!("cannot write '{}'", out_tmp.display()))?;
-    let rem_tmp = args.removed.as_deref().map(temp_beside);
-    let removed: Option<Box<dyn std::io::Write>> = match &rem_tmp {
-        Some(p) => Some(Box::new(BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot write '{}'", p.display()))?,
-        ))),
+    // Each output is written whole beside its target and renamed over it only when the
+    // whole list is clean; an error, a drop or a signal removes the temp files.
+    let out = OutFile::create(&args.out).context("cannot write the clean list")?;
+    let removed_file = match &args.removed {
+        Some(p) => Some(Shared(Arc::new(Mutex::new(BufWriter::with_capacity(
+            1 << 16,
+            OutFile::create(p).context("cannot write the removed rows")?,
+        ))))),
         None => None,
     };
+    let removed = removed_file
+        .as_ref()
+        .map(|f| Box::new(Shared(f.0.clone())) as Box<dyn std::io::Write>);
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {elapsed} {pos} rows ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
+    let mut out = BufWriter::with_capacity(1 << 16, out);
     let result = rebound::clean::clean(
         std::io::BufReader::with_capacity(1 << 16, input),
-        BufWriter::with_capacity(1 << 16, out),
+        &mut out,
         removed,
         &suppressed,
         args.dedupe,
         &mut |n| bar.set_position(n),
     );
     bar.finish_and_clear();
-    let summary = match result {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&out_tmp);
-            if let Some(p) = &rem_tmp {
-                let _ = std::fs::remove_file(p);
-            }
-            return Err(e).with_context(|| format!("cleaning '{}'", args.input.display()));
-        }
-    };
-    std::fs::rename(&out_tmp, &args.out)
-        .with_context(|| format!("cannot move the result to '{}'", args.out.display()))?;
-    if let (Some(tmp), Some(dest)) = (&rem_tmp, &args.removed) {
-        std::fs::rename(tmp, dest)
-            .with_context(|| format!("cannot move the removed rows to '{}'", dest.display()))?;
+    let summary = result.with_context(|| format!("cleaning '{}'", args.input.display()))?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(OutFile::commit)
+        .with_context(|| format!("writing '{}'", args.out.display()))?;
+    if let (Some(Shared(f)), Some(p)) = (removed_file, &args.removed) {
+        Arc::try_unwrap(f)
+            .map_err(|_| std::io::Error::other("the removed rows are still being written"))
+            .and_then(|m| {
+                m.into_inner()
+                    .map_err(|_| std::io::Error::other("poisoned"))
+            })
+            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
+            .and_then(OutFile::commit)
+            .with_context(|| format!("writing '{}'", p.display()))?;
     }
     println!(
         "{} rows: kept {}, removed {} (suppressed {}, invalid {}, duplicate {}, malformed {})",
@@ -107,5 +112,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
         summary.duplicate,
         summary.malformed
     );
+    if summary.malformed > 0 {
+        eprintln!(
+            "rebound: {} row(s) of '{}' could not be read as one row each and were left out{}",
+            summary.malformed,
+            args.input.display(),
+            match &args.removed {
+                Some(p) => format!(" (in '{}' with their line numbers)", p.display()),
+                None => " (give --removed to see them with their line numbers)".to_string(),
+            }
+        );
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The removed-rows file, shared between `clean` (which owns a writer to it until it
+/// returns) and this command (which commits it afterwards).
+struct Shared(Arc<Mutex<BufWriter<OutFile>>>);
+
+impl std::io::Write for Shared {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| std::io::Error::other("poisoned"))?
+            .flush()
+    }
 }
