@@ -45,12 +45,13 @@ fn move_to_folder(
     envids: &[String],
 ) -> usize {
     for id in envids {
-        let _ = doveadm(
+        let moved = doveadm(
             env,
             &["move"],
             &[folder, "mailbox", "INBOX", "body", id],
             None,
         );
+        assert!(moved.status.success(), "{}", text(&moved));
     }
     let out = doveadm(env, &["search"], &["mailbox", folder, "ALL"], None);
     String::from_utf8_lossy(&out.stdout).lines().count()
@@ -125,7 +126,7 @@ fn a_campaign_report_reconciles_send_and_poll_and_renders_safely() {
     .expect("two DSNs from Postfix");
     // A hostile DSN tied to the campaign by its ENVID.
     let evil = format!(
-        "From: MAILER-DAEMON@evil.example\nTo: {sender}\nSubject: Undelivered Mail\nMessage-ID: <evil-{tag}@evil.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nfailed\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; evil.example\nOriginal-Envelope-Id: {env}\n\nFinal-Recipient: rfc822; {hostile}\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 <img src=x onerror=alert(1)><script>document.title='owned'</script> user unknown\n\n--b--\n",
+        "From: MAILER-DAEMON@evil.example\nTo: {sender}\nSubject: Undelivered Mail\nMessage-ID: <evil-{tag}@evil.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nfailed\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; evil.example\nOriginal-Envelope-Id: {env}\n\nFinal-Recipient: rfc822; {hostile}\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: =HYPERLINK(\"http://evil.example/\",\"x\") 550 5.1.1 <img src=x onerror=alert(1)><script>document.title='owned'</script> user unknown\n\n--b--\n",
         sender = env["SENDER"],
         env = envid(&hostile),
     );
@@ -218,8 +219,29 @@ fn a_campaign_report_reconciles_send_and_poll_and_renders_safely() {
             "--recipients",
         ],
     );
+    assert!(out.status.success(), "{}", text(&out));
     let csv = String::from_utf8_lossy(&out.stdout);
     assert_eq!(csv.lines().count(), 6, "{csv}");
+    // The hostile diagnostic is a formula: it reaches the spreadsheet as text.
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    let diag_col = rows
+        .headers()
+        .expect("header")
+        .iter()
+        .position(|h| h == "diagnostic")
+        .expect("diagnostic column");
+    let hostile_diag: Vec<String> = rows
+        .records()
+        .map(|r| r.expect("row"))
+        .filter(|r| r[0] == *hostile)
+        .map(|r| r[diag_col].to_string())
+        .collect();
+    assert_eq!(hostile_diag.len(), 1, "{csv}");
+    assert!(
+        hostile_diag[0].starts_with("'=HYPERLINK("),
+        "{}",
+        hostile_diag[0]
+    );
     assert!(
         csv.lines().any(
             |l| l.starts_with(&format!("{},accepted,", env["RCPT_REMOTE_BLOCKED"]))
