@@ -274,29 +274,46 @@ fn domain_key(domain: &str) -> Result<String, AddressError> {
     if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
         return Err(bad("an empty label"));
     }
+    if !domain.contains('.') {
+        return Err(bad("a single label (no dot): not a domain mail can reach"));
+    }
+    // The common case needs no IDNA mapping: ASCII letters, digits, '-' and '.', no A-label.
+    let plain = domain
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    if plain && !domain.to_ascii_lowercase().contains("xn--") {
+        check_labels(domain).map_err(|why| bad(why))?;
+        return Ok(domain.to_ascii_lowercase());
+    }
     let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
         bad("not a host name (letters, digits and '-' per label, or an internationalised name)")
     })?;
-    if ascii.is_empty() {
-        return Err(bad("empty"));
-    }
-    for label in ascii.split('.') {
-        if label.is_empty() || label.len() > 63 {
-            return Err(bad("a label of 0 or more than 63 characters"));
-        }
-        if label.starts_with('-') || label.ends_with('-') {
-            return Err(bad("a label that starts or ends with '-'"));
-        }
-        if !label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(bad("a character not allowed in a host name"));
-        }
-    }
-    if ascii.len() > 253 {
-        return Err(bad("longer than 253 characters"));
-    }
+    check_labels(&ascii).map_err(|why| bad(why))?;
     let (unicode, result) = idna::domain_to_unicode(&ascii);
     result.map_err(|_| bad("an A-label that does not decode"))?;
     Ok(unicode)
+}
+
+/// RFC 1035 section 2.3.1 / RFC 5890: LDH labels of 1 to 63 characters, 253 in all.
+fn check_labels(ascii: &str) -> Result<(), &'static str> {
+    if ascii.len() > 253 {
+        return Err("longer than 253 characters");
+    }
+    for label in ascii.split('.') {
+        if label.is_empty() || label.len() > 63 {
+            return Err("a label of 0 or more than 63 characters");
+        }
+        if label.starts_with('-') || label.ends_with('-') {
+            return Err("a label that starts or ends with '-'");
+        }
+        if !label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        {
+            return Err("a character not allowed in a host name");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

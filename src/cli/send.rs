@@ -167,8 +167,8 @@ fn config(args: &Args) -> Result<SendConfig> {
         .clone()
         .or(f.from.clone())
         .context("--from is required: the bounce address base, e.g. bounces@list.example")?;
-    if send::csvlist::normalize_address(&from).is_none() {
-        bail!("--from '{from}' is not a valid address");
+    if let Err(why) = rebound::address::Address::parse(&from) {
+        bail!("--from '{from}' is not a valid address: {why}");
     }
     let tls = args.tls.or(f.tls).unwrap_or(TlsMode::Starttls);
     let port = args.port.or(f.port).unwrap_or(match tls {

@@ -108,10 +108,49 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX recipients_envelope_id ON recipients(envelope_id) WHERE envelope_id IS NOT NULL;
     CREATE INDEX recipients_receipt ON recipients(receipt_id) WHERE receipt_id IS NOT NULL;
     CREATE INDEX recipients_rejected ON recipients(campaign_id) WHERE state = 'rejected';",
+    // 6: one key per address (`crate::address`): suppressions and facts are keyed by it
+    // (the spelling first seen kept for display), recipients carry it beside the spelling
+    // they are sent to. Earlier versions lower-cased ASCII only, so `Unknown@Remote.TEST`
+    // refused at RCPT never met its suppression. Case variants of one address collapse
+    // into the oldest entry.
+    "CREATE TABLE suppressions_keyed (
+        email TEXT PRIMARY KEY,
+        display TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL,
+        evidence TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+    INSERT OR IGNORE INTO suppressions_keyed (email, display, reason, source, evidence, created_at)
+        SELECT address_key(email), email, reason, source, evidence, created_at
+          FROM suppressions ORDER BY created_at, rowid;
+    DROP TABLE suppressions;
+    ALTER TABLE suppressions_keyed RENAME TO suppressions;
+    UPDATE facts SET email = address_key(email) WHERE email IS NOT NULL;
+    ALTER TABLE recipients ADD COLUMN email_key TEXT;
+    UPDATE recipients SET email_key = address_key(email);
+    DROP INDEX recipients_email;
+    CREATE INDEX recipients_email_key ON recipients(email_key);",
 ];
+
+/// Makes `address_key(text)` (the key of `crate::address`) callable from SQL on this
+/// connection, for migrations that re-key stored addresses.
+pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "address_key",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let s: Option<String> = ctx.get(0)?;
+            Ok(s.map(|s| crate::address::key_of(&s)))
+        },
+    )
+}
 
 /// Brings the schema to the newest version.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    register_functions(conn)?;
     let version: usize =
         conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
@@ -157,7 +196,7 @@ mod tests {
         assert_eq!(
             indexes,
             [
-                "recipients_email",
+                "recipients_email_key",
                 "recipients_envelope_id",
                 "recipients_message_id",
                 "recipients_receipt",
