@@ -261,7 +261,7 @@ fn last_accepted(
 }
 
 impl Tx<'_> {
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(super) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
@@ -416,6 +416,31 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
+    /// The connection under this transaction, for the store's own modules.
+    pub(super) fn conn(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+
+    /// Refusal facts stored without a verdict (a journal applied by a plain open), with
+    /// what the policy reads: (id, address key, reason, names a blocklist).
+    pub fn unjudged_refusals(&self) -> Result<Vec<(i64, String, String, bool)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, email, reason, blocklist IS NOT NULL FROM facts
+                  WHERE matched_by = 'sync' AND verdict = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([super::refusals::UNJUDGED], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// Synchronous rejections recorded by `send` that are not facts yet: each becomes one
     /// fact (`matched_by = 'sync'`), so a later DSN for the same recipient is not counted
     /// again. Returns the new facts: (id, address, reason).
@@ -426,7 +451,7 @@ impl Tx<'_> {
                 "INSERT INTO facts (email, matched_by, campaign_id, recipient_id, reason, hard,
                     diagnostic, evidence, verdict, created_at)
                  SELECT r.email_key, 'sync', r.campaign_id, r.id, coalesce(r.reason, 'undefined'),
-                    coalesce(r.hard, 0), r.reply, 'send: rejected at submission', 'pending',
+                    coalesce(r.hard, 0), r.reply, 'send: refused at submission', 'pending',
                     coalesce(r.updated_at, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
                    FROM recipients r
                   WHERE r.state = 'rejected'
