@@ -282,13 +282,13 @@ fn domain_key(domain: &str) -> Result<String, AddressError> {
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
     if plain && !domain.to_ascii_lowercase().contains("xn--") {
-        check_labels(domain).map_err(|why| bad(why))?;
+        check_labels(domain).map_err(&bad)?;
         return Ok(domain.to_ascii_lowercase());
     }
     let ascii = idna::domain_to_ascii_strict(domain).map_err(|_| {
         bad("not a host name (letters, digits and '-' per label, or an internationalised name)")
     })?;
-    check_labels(&ascii).map_err(|why| bad(why))?;
+    check_labels(&ascii).map_err(&bad)?;
     let (unicode, result) = idna::domain_to_unicode(&ascii);
     result.map_err(|_| bad("an A-label that does not decode"))?;
     Ok(unicode)

@@ -122,7 +122,7 @@ impl Rng {
 fn scramble_case(s: &str, rng: &mut Rng) -> String {
     s.chars()
         .map(|c| {
-            if rng.next() % 2 == 0 {
+            if rng.next().is_multiple_of(2) {
                 c.to_uppercase().collect::<String>()
             } else {
                 c.to_lowercase().collect::<String>()
@@ -161,7 +161,11 @@ fn generated_addresses_keep_one_key_through_case_and_idna() {
         let base = Address::parse(&format!("{local}@{uni}")).unwrap();
         // quoted locals keep their case inside quotes only through lower-casing too
         let variant_local = scramble_case(local, &mut rng);
-        let domain = if rng.next() % 2 == 0 { uni } else { ascii };
+        let domain = if rng.next().is_multiple_of(2) {
+            uni
+        } else {
+            ascii
+        };
         let variant = format!("{variant_local}@{}", scramble_case(domain, &mut rng));
         let v =
             Address::parse(&variant).unwrap_or_else(|e| panic!("{variant:?} (seed {seed}): {e}"));

@@ -218,3 +218,53 @@ mod tests {
         assert_eq!(email("state = 'rejected'"), "bob@x.test");
     }
 }
+
+#[cfg(test)]
+mod rekey_tests {
+    use super::*;
+
+    #[test]
+    fn version_6_rekeys_stored_addresses_and_merges_their_spellings() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(5).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO campaigns (id, name, message_sha256, from_addr) VALUES (1, 'c', 's', 'b@x.test');
+             INSERT INTO recipients (campaign_id, email, fields, line, state)
+                  VALUES (1, 'Unknown@Remote.TEST', '{}', 2, 'rejected');
+             INSERT INTO suppressions (email, reason, source, created_at)
+                  VALUES ('user@bÜcher.example', 'userunknown', 'poll', '2026-01-01T00:00:00Z'),
+                         ('user@xn--bcher-kva.example', 'manual', 'manual', '2026-02-01T00:00:00Z'),
+                         ('<angle@example.com>', 'manual', 'import', '2026-03-01T00:00:00Z');
+             INSERT INTO facts (email, matched_by, reason, hard, evidence, verdict)
+                  VALUES ('Unknown@Remote.TEST', 'sync', 'userunknown', 1, 'e', 'suppress');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            rows(
+                "SELECT email || ' ' || reason || ' ' || display FROM suppressions ORDER BY email"
+            ),
+            [
+                "<angle@example.com> manual <angle@example.com>",
+                "user@bücher.example userunknown user@bÜcher.example"
+            ]
+        );
+        assert_eq!(rows("SELECT email FROM facts"), ["unknown@remote.test"]);
+        assert_eq!(
+            rows("SELECT email || ' ' || email_key FROM recipients"),
+            ["Unknown@Remote.TEST unknown@remote.test"]
+        );
+    }
+}
