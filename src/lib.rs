@@ -3,6 +3,7 @@
 
 pub mod address;
 pub mod clean;
+pub mod configfile;
 pub mod correlate;
 pub mod decode;
 pub mod eval;

@@ -145,8 +145,7 @@ fn load_config(path: &PathBuf, explicit: bool) -> Result<ConfigFile> {
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading configuration '{}'", path.display()))?;
-    let file: ConfigFile =
-        toml::from_str(&text).with_context(|| format!("configuration '{}'", path.display()))?;
+    let file: ConfigFile = rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg)?;
     Ok(file)
 }
 
