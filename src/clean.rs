@@ -3,8 +3,9 @@
 //! as they were, and say why each removed row went. Streams: memory grows with the
 //! suppression list and (with dedupe) 16 bytes per distinct address, not with the file.
 
+use crate::address::Address;
 use crate::csvrows::{RowError, RowInfo, RowReader};
-use crate::send::csvlist::{email_column, header_names, normalize_address, EMAIL_COLUMNS};
+use crate::send::csvlist::{email_column, header_names, EMAIL_COLUMNS};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
 use std::io::{Read, Write};
@@ -141,41 +142,39 @@ pub fn clean(
     }
     let mut seen = FingerprintSet::default();
     let mut s = CleanSummary::default();
-    let mut lower = String::new();
     while let Some(row) = rdr.read(&mut rec)? {
         s.rows += 1;
         if s.rows % 65_536 == 0 {
             progress(s.rows);
         }
         let why: Option<String> = if let Some(malformed) = malformed(&rec, &row, &header, |a| {
-            lower.clear();
-            lower.push_str(a);
-            lower.make_ascii_lowercase();
-            suppressed.contains_key(lower.as_str())
+            Address::parse(a).is_ok_and(|a| suppressed.contains_key(a.key()))
         }) {
             s.malformed += 1;
             Some(malformed)
         } else {
-            let raw = std::str::from_utf8(&rec[col]).unwrap_or("");
-            match normalize_address(raw) {
-                None => {
+            match std::str::from_utf8(&rec[col]) {
+                Err(_) => {
                     s.invalid += 1;
-                    Some("invalid address".to_string())
+                    Some("invalid address: not UTF-8".to_string())
                 }
-                Some(addr) => {
-                    lower.clear();
-                    lower.push_str(&addr);
-                    lower.make_ascii_lowercase();
-                    if let Some(reason) = suppressed.get(lower.as_str()) {
-                        s.suppressed += 1;
-                        Some(format!("suppressed: {reason}"))
-                    } else if dedupe && !seen.insert(fingerprint(&lower)) {
-                        s.duplicate += 1;
-                        Some("duplicate address".to_string())
-                    } else {
-                        None
+                Ok(raw) => match Address::parse(raw) {
+                    Err(why) => {
+                        s.invalid += 1;
+                        Some(format!("invalid address: {why}"))
                     }
-                }
+                    Ok(addr) => {
+                        if let Some(reason) = suppressed.get(addr.key()) {
+                            s.suppressed += 1;
+                            Some(format!("suppressed: {reason}"))
+                        } else if dedupe && !seen.insert(fingerprint(addr.key())) {
+                            s.duplicate += 1;
+                            Some("duplicate address".to_string())
+                        } else {
+                            None
+                        }
+                    }
+                },
             }
         };
         match why {

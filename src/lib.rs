@@ -1,7 +1,9 @@
 //! rebound: decode bounce messages (DSNs, MTA reports, complaints, auto-replies) into facts,
 //! and the pieces of the pipeline built on them.
 
+pub mod address;
 pub mod clean;
+pub mod configfile;
 pub mod correlate;
 pub mod csvcell;
 pub mod csvrows;

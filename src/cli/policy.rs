@@ -42,7 +42,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 let facts = store.facts_for(&email, policy.soft_days)?;
                 let accepted = store.last_accepted(&email, policy.soft_days)?;
                 let decision = policy.decide(&facts, accepted.as_deref(), |f| policy.reclassify(f));
-                let listed = store.suppression(&email)?.is_some();
+                let listed = match rebound::address::Address::parse(&email) {
+                    Ok(a) => store.suppression(&a)?.is_some(),
+                    Err(_) => false,
+                };
                 match (decision, listed) {
                     (Some((reason, evidence)), false) => add.push((email, reason, evidence)),
                     (Some(_), true) => keep += 1,

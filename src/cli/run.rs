@@ -155,8 +155,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
         Err(e) => return Err(e).with_context(|| format!("reading '{}'", args.config.display())),
     };
-    let cfg: ConfigFile = toml::from_str(&text)
-        .with_context(|| format!("configuration '{}'", args.config.display()))?;
+    let cfg: ConfigFile =
+        rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
 
     let lock_file = lock_path(&args.db);
     let lock = File::options()

@@ -55,9 +55,10 @@ pub struct Args {
     /// User name for SMTP AUTH.
     #[arg(long)]
     user: Option<String>,
-    /// Environment variable holding the SMTP password.
-    #[arg(long, value_name = "VAR", default_value = "REBOUND_SMTP_PASSWORD")]
-    password_env: String,
+    /// Environment variable holding the SMTP password [default: REBOUND_SMTP_PASSWORD].
+    /// The command line wins over rebound.toml.
+    #[arg(long, value_name = "VAR")]
+    password_env: Option<String>,
     /// File holding the SMTP password (first line).
     #[arg(long, value_name = "PATH")]
     password_file: Option<PathBuf>,
@@ -88,6 +89,10 @@ pub struct Args {
     /// The SQLite store.
     #[arg(long, default_value = "rebound.db")]
     db: PathBuf,
+    /// Hygiene policy that judges refusals as they happen (default: `policy` of [poll] in
+    /// rebound.toml, else the built-in policy; see `rebound policy default`).
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
     /// Configuration file (read when present).
     #[arg(long, default_value = "rebound.toml")]
     config: PathBuf,
@@ -121,39 +126,63 @@ struct FileConfig {
 struct ConfigFile {
     #[serde(default)]
     send: FileConfig,
+    /// Only the policy of `[poll]` matters here (its other keys are poll's).
+    #[serde(default)]
+    poll: PolicyOnly,
 }
 
-fn load_config(path: &PathBuf, explicit: bool) -> Result<FileConfig> {
+#[derive(Debug, Default, serde::Deserialize)]
+struct PolicyOnly {
+    policy: Option<PathBuf>,
+}
+
+fn load_config(path: &PathBuf, explicit: bool) -> Result<ConfigFile> {
     if !path.exists() {
         if explicit {
             bail!("configuration file '{}' does not exist", path.display());
         }
-        return Ok(FileConfig::default());
+        return Ok(ConfigFile::default());
     }
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("reading configuration '{}'", path.display()))?;
-    let file: ConfigFile =
-        toml::from_str(&text).with_context(|| format!("configuration '{}'", path.display()))?;
-    Ok(file.send)
+    let file: ConfigFile = rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg)?;
+    Ok(file)
 }
 
-fn read_password(args: &Args, f: &FileConfig) -> Result<Option<String>> {
-    if let Some(p) = args.password_file.as_ref().or(f.password_file.as_ref()) {
+/// The SMTP password and where it was looked for. The command line wins over the file
+/// (a password file over an environment variable at the same level).
+fn read_password(args: &Args, f: &FileConfig) -> Result<(Option<String>, String)> {
+    let from_file = |p: &PathBuf| -> Result<(Option<String>, String)> {
         let text = std::fs::read_to_string(p)
             .with_context(|| format!("reading password file '{}'", p.display()))?;
-        return Ok(text.lines().next().map(|l| l.to_string()));
+        let first = text.lines().next().filter(|l| !l.is_empty());
+        if first.is_none() {
+            bail!("password file '{}' is empty", p.display());
+        }
+        Ok((first.map(str::to_string), format!("'{}'", p.display())))
+    };
+    let from_env = |var: &str| (std::env::var(var).ok(), format!("${var}"));
+    if let Some(p) = &args.password_file {
+        return from_file(p);
     }
-    let var = f
-        .password_env
-        .clone()
-        .unwrap_or_else(|| args.password_env.clone());
-    Ok(std::env::var(&var).ok())
+    if let Some(var) = &args.password_env {
+        return Ok(from_env(var));
+    }
+    if let Some(p) = &f.password_file {
+        return from_file(p);
+    }
+    Ok(from_env(
+        f.password_env.as_deref().unwrap_or("REBOUND_SMTP_PASSWORD"),
+    ))
 }
 
 /// Turns arguments and the config file into a validated configuration.
 fn config(args: &Args) -> Result<SendConfig> {
     let explicit = args.config.as_os_str() != "rebound.toml";
-    let f = load_config(&args.config, explicit)?;
+    let file = load_config(&args.config, explicit)?;
+    let policy_path = args.policy.clone().or(file.poll.policy.clone());
+    let policy = std::sync::Arc::new(rebound::hygiene::Policy::load(policy_path.as_deref())?);
+    let f = file.send;
     let need = |v: Option<PathBuf>, name: &str| -> Result<PathBuf> {
         v.with_context(|| format!("--{name} is required (or `{name}` in [send] of rebound.toml)"))
     };
@@ -167,8 +196,8 @@ fn config(args: &Args) -> Result<SendConfig> {
         .clone()
         .or(f.from.clone())
         .context("--from is required: the bounce address base, e.g. bounces@list.example")?;
-    if send::csvlist::normalize_address(&from).is_none() {
-        bail!("--from '{from}' is not a valid address");
+    if let Err(why) = rebound::address::Address::parse(&from) {
+        bail!("--from '{from}' is not a valid address: {why}");
     }
     let tls = args.tls.or(f.tls).unwrap_or(TlsMode::Starttls);
     let port = args.port.or(f.port).unwrap_or(match tls {
@@ -177,12 +206,9 @@ fn config(args: &Args) -> Result<SendConfig> {
         TlsMode::None => 25,
     });
     let user = args.user.clone().or(f.user.clone());
-    let password = read_password(args, &f)?;
+    let (password, looked_in) = read_password(args, &f)?;
     if user.is_some() && password.is_none() {
-        bail!(
-            "--user is set but no password: set ${} or use --password-file",
-            args.password_env
-        );
+        bail!("--user is set but no password: {looked_in} is not set (or use --password-file)");
     }
     let domain = from
         .rsplit_once('@')
@@ -233,6 +259,7 @@ fn config(args: &Args) -> Result<SendConfig> {
         secret,
         resend_uncertain: args.resend_uncertain,
         db: args.db.clone(),
+        policy,
     })
 }
 

@@ -1,6 +1,7 @@
 //! `rebound suppress`: the suppression list by hand (list, add, remove, check, import, export).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
+use rebound::address::Address;
 use rebound::store::{Store, Suppression};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -86,9 +87,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let rows: Vec<Suppression> = emails
                 .iter()
                 .map(|e| {
-                    check_address(e)?;
+                    let a = parse_address(e)?;
                     Ok(Suppression {
-                        email: e.trim().to_string(),
+                        email: a.key().to_string(),
+                        display: a.as_str().to_string(),
                         reason: reason.clone(),
                         source: "manual".into(),
                         evidence: evidence.clone(),
@@ -102,7 +104,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Cmd::Remove { emails } => {
             let mut n = 0;
             for e in &emails {
-                if store.unsuppress(e)? {
+                if store.unsuppress(&parse_address(e)?)? {
                     n += 1;
                 } else {
                     eprintln!("rebound: {e} was not on the list");
@@ -112,15 +114,22 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
         Cmd::Check { emails } => {
             let mut all = true;
-            for e in &emails {
-                match store.suppression(e)? {
+            let addresses = emails
+                .iter()
+                .map(|e| parse_address(e))
+                .collect::<Result<Vec<_>>>()?;
+            for a in &addresses {
+                match store.suppression(a)? {
                     Some(s) => println!(
                         "{}: suppressed ({}, {}, {})",
-                        s.email, s.reason, s.source, s.created_at
+                        a.key(),
+                        s.reason,
+                        s.source,
+                        s.created_at
                     ),
                     None => {
                         all = false;
-                        println!("{}: not suppressed", e.trim().to_lowercase());
+                        println!("{}: not suppressed", a.key());
                     }
                 }
             }
@@ -143,12 +152,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn check_address(e: &str) -> Result<()> {
-    let e = e.trim();
-    if e.is_empty() || !e.contains('@') || e.contains(char::is_whitespace) {
-        bail!("'{e}' is not an email address");
-    }
-    Ok(())
+/// One address from the command line or a file, refused with the reason when invalid.
+fn parse_address(e: &str) -> Result<Address> {
+    Address::parse(e)
+        .map_err(|why| anyhow::anyhow!("'{}' is not an email address: {why}", e.escape_debug()))
 }
 
 fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<()> {
@@ -213,10 +220,15 @@ fn read(path: &Path, format: Option<Format>) -> Result<Vec<Suppression>> {
             rows
         }
     };
-    for (i, r) in rows.iter().enumerate() {
-        check_address(&r.email).with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
+    let mut keyed = Vec::with_capacity(rows.len());
+    for (i, mut r) in rows.into_iter().enumerate() {
+        let a = parse_address(&r.email)
+            .with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
+        r.display = a.as_str().to_string();
+        r.email = a.key().to_string();
+        keyed.push(r);
     }
-    Ok(rows)
+    Ok(keyed)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -237,6 +249,7 @@ impl ImportRow {
         let nonempty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
         Suppression {
             email: self.email,
+            display: String::new(),
             reason: nonempty(self.reason).unwrap_or_else(|| "import".into()),
             source: nonempty(self.source).unwrap_or_else(|| "import".into()),
             evidence: nonempty(self.evidence),

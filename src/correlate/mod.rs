@@ -78,7 +78,7 @@ pub struct Correlator {
 fn same_address(send: &SendRef, recipient: Option<&str>) -> bool {
     // A per-message key names the message; in a multi-recipient report the fact must
     // also be about the address that message went to.
-    recipient.is_none_or(|r| r.eq_ignore_ascii_case(&send.email))
+    recipient.is_none_or(|r| crate::address::key_of(r) == crate::address::key_of(&send.email))
 }
 
 impl Correlator {

@@ -211,6 +211,29 @@ fn decode_one(raw: &[u8]) -> Report {
 /// whether the address itself is bad. For replies refused during an SMTP transaction
 /// (synchronous bounces); `command` is the command it answered (`RCPT`, `DATA`, ...).
 pub fn classify_reply(reply: &str, command: Option<&str>) -> (Reason, bool) {
+    let r = reply_facts(reply, command);
+    (r.reason, r.hard)
+}
+
+/// What an SMTP reply says, read by the same rules as a bounce's diagnostic: a refusal
+/// at submission is a fact like a decoded bounce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyFacts {
+    pub reason: Reason,
+    pub hard: bool,
+    /// The RFC 3463 status code the reply carries, e.g. `5.1.1`.
+    pub status: Option<String>,
+    /// The reply code, e.g. `550`.
+    pub replycode: Option<String>,
+    /// The blocklist (and listed IP) the reply names.
+    pub blocklist: Option<Blocklist>,
+    /// The rule that set the reason.
+    pub rule: String,
+}
+
+/// Reads one SMTP reply (`550 5.1.1 <a@b>: Recipient address rejected ...`), answering
+/// `command` (`RCPT`, `DATA`, ...) when known.
+pub fn reply_facts(reply: &str, command: Option<&str>) -> ReplyFacts {
     let code = status::find_status(reply);
     let replycode = status::find_replycode(reply);
     let facts = reason::Facts {
@@ -222,13 +245,20 @@ pub fn classify_reply(reply: &str, command: Option<&str>) -> (Reason, bool) {
         delayed: false,
         gave_up: false,
     };
-    let (r, _) = reason::decide(&facts, &reason::scan(reply));
+    let (r, rule) = reason::decide(&facts, &reason::scan(reply));
     let permanent = replycode
         .as_deref()
         .or(code.as_deref())
         .and_then(status::class)
         == Some('5');
-    (r, r.is_hard(permanent))
+    ReplyFacts {
+        reason: r,
+        hard: r.is_hard(permanent),
+        blocklist: blocklist::find(reply),
+        status: code,
+        replycode,
+        rule: rule.to_string(),
+    }
 }
 
 /// Runs the decoders in order of evidence; the first that yields records wins.

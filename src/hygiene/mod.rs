@@ -8,7 +8,7 @@ pub use policy::{Policy, PolicyError, DEFAULT_POLICY};
 
 use crate::correlate::MatchKey;
 use crate::decode::Reason;
-use crate::store::{FactRow, StoreError, Tx};
+use crate::store::{FactRow, Judge, NewFact, StoreError, Tx};
 
 /// What the policy makes of one fact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,13 +167,58 @@ impl Policy {
     /// After new facts of `email` were written in `tx`: suppresses it when the policy says
     /// so. Returns true when the address was newly added to the list.
     pub fn apply(&self, tx: &Tx, email: &str) -> Result<bool, StoreError> {
+        self.apply_as(tx, email, "poll")
+    }
+
+    /// `apply`, naming who adds the entry (`poll`, `send`).
+    fn apply_as(&self, tx: &Tx, email: &str, source: &str) -> Result<bool, StoreError> {
         let facts = tx.facts_for(email, self.soft_days)?;
         let accepted = tx.last_accepted(email, self.soft_days)?;
         let stored = |f: &FactRow| stored_verdict(&f.verdict);
         match self.decide(&facts, accepted.as_deref(), stored) {
-            Some((reason, evidence)) => tx.suppress(email, &reason, "poll", Some(&evidence)),
+            Some((reason, evidence)) => tx.suppress(email, &reason, source, Some(&evidence)),
             None => Ok(false),
         }
+    }
+
+    /// The verdict of a refusal at submission.
+    fn refusal_verdict(&self, reason: &str, blocklist: bool) -> Verdict {
+        self.classify(FactView {
+            key: MatchKey::Sync,
+            reason: reason.parse().unwrap_or(Reason::Undefined),
+            action: Some("failed"),
+            blocklist,
+            duplicate: false,
+        })
+    }
+
+    /// Judges the refusal facts stored without a verdict (a killed `send` whose journal a
+    /// later open applied) and the refusals of stores older than refusal facts, in `tx`.
+    /// Returns how many were judged.
+    pub fn settle_refusals(&self, tx: &Tx) -> Result<usize, StoreError> {
+        tx.import_sync_rejections()?;
+        let open = tx.unjudged_refusals()?;
+        for (id, email, reason, blocklist) in &open {
+            let v = self.refusal_verdict(reason, *blocklist);
+            tx.set_verdict(*id, v.as_str())?;
+            if matches!(v, Verdict::Suppress | Verdict::Soft) {
+                self.apply_as(tx, email, "send")?;
+            }
+        }
+        Ok(open.len())
+    }
+}
+
+/// The policy judges `send`'s refusals in the transaction that records them.
+impl Judge for Policy {
+    fn verdict(&self, fact: &NewFact) -> String {
+        self.refusal_verdict(&fact.reason, fact.blocklist.is_some())
+            .as_str()
+            .to_string()
+    }
+
+    fn settle(&self, tx: &Tx, email: &str) -> Result<bool, StoreError> {
+        self.apply_as(tx, email, "send")
     }
 }
 

@@ -103,7 +103,7 @@ impl Policy {
             path: name.to_string(),
             message,
         };
-        let f: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let f: File = crate::configfile::parse_text(text).map_err(bad)?;
         let reasons = |list: &[String], section: &str| -> Result<Vec<Reason>, PolicyError> {
             list.iter()
                 .map(|r| {

@@ -146,7 +146,6 @@ struct ConfigFile {
 pub fn load(path: &Path) -> Result<PollSection, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("configuration '{}': {e}", path.display()))?;
-    let f: ConfigFile =
-        toml::from_str(&text).map_err(|e| format!("configuration '{}': {e}", path.display()))?;
+    let f: ConfigFile = crate::configfile::parse(&text, path)?;
     Ok(f.poll)
 }

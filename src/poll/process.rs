@@ -184,22 +184,9 @@ impl Pipeline {
     /// Turns the synchronous rejections `send` recorded into facts, once each.
     pub fn import_sync_rejections(&self, store: &mut Store) -> Result<usize, StoreError> {
         let tx = store.begin()?;
-        let new = tx.import_sync_rejections()?;
-        for (id, email, reason) in &new {
-            let v = self.policy.classify(FactView {
-                key: MatchKey::Sync,
-                reason: reason.parse().unwrap_or(Reason::Undefined),
-                action: Some("failed"),
-                blocklist: false,
-                duplicate: false,
-            });
-            tx.set_verdict(*id, v.as_str())?;
-            if matches!(v, Verdict::Suppress | Verdict::Soft) {
-                self.policy.apply(&tx, email)?;
-            }
-        }
+        let n = self.policy.settle_refusals(&tx)?;
         tx.commit()?;
-        Ok(new.len())
+        Ok(n)
     }
 
     /// Reads one message into the store in its own transaction. A message read before
@@ -320,7 +307,7 @@ impl Pipeline {
             if f.verdict == Verdict::Suppress.as_str() || f.verdict == Verdict::Soft.as_str() {
                 if let Some(email) = &f.email {
                     if self.policy.apply(tx, email)? {
-                        suppressed.push(email.to_lowercase());
+                        suppressed.push(crate::address::key_of(email));
                     }
                 }
             }

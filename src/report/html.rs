@@ -90,6 +90,11 @@ pub fn render(r: &Report) -> String {
     h.push_str(&tile("complaints", f.complained, "complained"));
     h.push_str(&tile("auto-replies", f.auto_replied, "auto"));
     h.push_str("</div>");
+    let rt = &r.rates;
+    h.push_str(&format!(
+        "<p id=\"rates\">Per answered message ({}): bounce rate {:.2} %, hard {:.2} %, soft {:.2} %, complaints {:.2} %</p>",
+        rt.answered, rt.bounce_rate, rt.hard_rate, rt.soft_rate, rt.complaint_rate
+    ));
 
     if f.recipients > 0 {
         h.push_str("<h2>From list to outcome</h2>");

@@ -52,6 +52,38 @@ pub struct Funnel {
     pub no_news: usize,
 }
 
+/// Rates per message the receiving servers answered (`accepted` + `rejected_at_smtp`):
+/// a refusal at submission is a bounce like a DSN, so it counts on both sides of the
+/// fraction. Percentages; 0 when nothing was answered.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Rates {
+    /// The denominator: messages accepted or refused by the servers.
+    pub answered: usize,
+    pub bounce_rate: f64,
+    pub hard_rate: f64,
+    pub soft_rate: f64,
+    pub complaint_rate: f64,
+}
+
+impl Rates {
+    fn of(f: &Funnel, answered: usize) -> Rates {
+        let pct = |n: usize| {
+            if answered == 0 {
+                0.0
+            } else {
+                (n as f64 * 10_000.0 / answered as f64).round() / 100.0
+            }
+        };
+        Rates {
+            answered,
+            bounce_rate: pct(f.bounced_hard + f.bounced_soft),
+            hard_rate: pct(f.bounced_hard),
+            soft_rate: pct(f.bounced_soft),
+            complaint_rate: pct(f.complained),
+        }
+    }
+}
+
 /// A named count.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct Count {
@@ -111,6 +143,7 @@ pub struct Line {
 pub struct Report {
     pub title: String,
     pub funnel: Funnel,
+    pub rates: Rates,
     pub by_reason: Vec<Count>,
     pub by_domain: Vec<DomainRow>,
     pub by_blocklist: Vec<BlocklistRow>,
@@ -149,9 +182,9 @@ fn rank(c: &str) -> usize {
 }
 
 fn domain_of(email: &str) -> String {
-    email
-        .rsplit_once('@')
-        .map(|(_, d)| d.to_ascii_lowercase())
+    let key = crate::address::key_of(email);
+    key.rsplit_once('@')
+        .map(|(_, d)| d.to_string())
         .unwrap_or_else(|| "(none)".into())
 }
 
@@ -244,7 +277,11 @@ pub fn build(store: &Store, scope: &Scope, lines: bool) -> Result<Report, Report
         Scope::Campaign(name) => campaign(store, name, lines),
         Scope::Since(days) => {
             let facts = store.facts_since(*days)?;
-            Ok(from_facts(format!("the last {days} days"), &facts, lines))
+            let mut r = from_facts(format!("the last {days} days"), &facts, lines);
+            let (accepted, rejected) = store.answered_since(*days)?;
+            r.funnel.accepted = accepted;
+            r.rates = Rates::of(&r.funnel, accepted + rejected);
+            Ok(r)
         }
         Scope::Unmatched => {
             let facts = store.unmatched_facts()?;
@@ -258,6 +295,13 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
     let mut funnel = Funnel::default();
     let mut domains: BTreeMap<String, DomainRow> = BTreeMap::new();
     for f in facts {
+        // a DSN for a recipient refused at submission is the same bounce again
+        if f.verdict == "duplicate" {
+            continue;
+        }
+        if f.matched_by == "sync" {
+            funnel.rejected_at_smtp += 1;
+        }
         bump(&mut funnel, category(f));
         let email = f.email.clone().unwrap_or_default();
         let d = domains
@@ -267,11 +311,16 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
                 ..DomainRow::default()
             });
         d.recipients += 1;
+        if f.matched_by == "sync" {
+            d.rejected_at_smtp += 1;
+        }
         bump_domain(d, category(f));
     }
+    let rates = Rates::of(&funnel, funnel.accepted + funnel.rejected_at_smtp);
     Report {
         title,
         funnel,
+        rates,
         by_reason,
         by_domain: sorted_domains(domains),
         by_blocklist,
@@ -393,6 +442,10 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
             "rejected" => {
                 funnel.rejected_at_smtp += 1;
                 d.rejected_at_smtp += 1;
+                // the refusal is a bounce: counted in its category as a DSN would be
+                let cat = fact.map_or("bounced_soft", category);
+                bump(&mut funnel, cat);
+                bump_domain(d, cat);
                 "rejected_at_smtp".to_string()
             }
             "deferred" => {
@@ -428,18 +481,23 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
             l.send_state = s.state.clone();
             l.receipt_id = s.receipt_id.clone().unwrap_or_default();
             l.outcome = outcome;
-            if s.state == "rejected" {
+            if fact.is_none() && s.state != "accepted" {
+                // what the server said, for refusals not yet facts and for deferrals
                 l.reason = s.reason.clone().unwrap_or_default();
                 l.diagnostic = s.reply.clone().unwrap_or_default();
-                l.matched_by = "sync".into();
+                if s.state == "rejected" {
+                    l.matched_by = "sync".into();
+                }
                 l.when = s.updated_at.clone().unwrap_or_default();
             }
             lines.push(l);
         }
     }
+    let rates = Rates::of(&funnel, funnel.accepted + funnel.rejected_at_smtp);
     Ok(Report {
         title: format!("campaign {}", c.name),
         funnel,
+        rates,
         by_reason,
         by_domain: sorted_domains(domains),
         by_blocklist,

@@ -37,6 +37,12 @@ pub fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     if f.recipients > 0 {
         writeln!(out, "  no news since         {:>7}", f.no_news)?;
     }
+    let rt = &r.rates;
+    writeln!(
+        out,
+        "\n  rates per answered message ({}): bounce {:.2} %, hard {:.2} %, soft {:.2} %, complaint {:.2} %",
+        rt.answered, rt.bounce_rate, rt.hard_rate, rt.soft_rate, rt.complaint_rate
+    )?;
     let section =
         |out: &mut dyn Write, title: &str, rows: Vec<(String, usize)>| -> std::io::Result<()> {
             if rows.is_empty() {
@@ -167,6 +173,12 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
     if let Some(obj) = f.as_object() {
         for (k, v) in obj {
             w.write_record(["funnel", k, &v.to_string()])?;
+        }
+    }
+    let rates = serde_json::to_value(&r.rates).unwrap_or_default();
+    if let Some(obj) = rates.as_object() {
+        for (k, v) in obj {
+            w.write_record(["rates", k, &v.to_string()])?;
         }
     }
     for c in &r.by_reason {

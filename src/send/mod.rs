@@ -7,8 +7,9 @@ pub mod message;
 pub mod receipt;
 pub mod smtp;
 
+use crate::hygiene::Policy;
 use crate::store::{
-    Applier, Campaign, Journal, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
+    Applier, Campaign, Journal, Judge, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
 };
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
@@ -39,6 +40,8 @@ pub struct SendConfig {
     pub secret: Vec<u8>,
     pub resend_uncertain: bool,
     pub db: PathBuf,
+    /// The hygiene policy that judges each refusal as it is recorded.
+    pub policy: Arc<Policy>,
 }
 
 /// Why a run stopped.
@@ -143,7 +146,13 @@ pub fn run(
     let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
     // Taken before anything is read: one run per campaign at a time, and what a killed
     // run left in its journal is in the store before the pending recipients are listed.
-    let journal = Arc::new(store.open_journal(campaign.id)?);
+    let journal = Arc::new(store.open_journal(campaign.id, Some(&*cfg.policy))?);
+    // refusals of a killed run applied without a policy are judged now
+    {
+        let tx = store.begin()?;
+        cfg.policy.settle_refusals(&tx)?;
+        tx.commit()?;
+    }
     let rows: Vec<(String, String, usize)> = list
         .rows
         .iter()
@@ -174,7 +183,8 @@ pub fn run(
     store.plant(&planted)?;
     let queue: VecDeque<(RecipientRow, Planted)> = pending.into_iter().zip(planted).collect();
     // Each recipient's changes go to the journal; this thread moves them into the store.
-    let applier = Applier::start(&cfg.db, journal.clone())?;
+    let judge: Arc<dyn Judge> = cfg.policy.clone();
+    let applier = Applier::start(&cfg.db, journal.clone(), Some(judge))?;
     let queue = Arc::new(Mutex::new(queue));
     let pace = Arc::new(Pace {
         interval: cfg

@@ -218,11 +218,12 @@ impl Store {
         rows: &[(String, String, usize)],
     ) -> Result<usize, StoreError> {
         self.each_in_one_transaction(
-            "INSERT OR IGNORE INTO recipients (campaign_id, email, fields, line)
-             VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO recipients (campaign_id, email, email_key, fields, line)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
             rows,
             |stmt, (email, fields, line)| {
-                stmt.execute(params![campaign.id, email, fields, *line as i64])
+                let key = crate::address::key_of(email);
+                stmt.execute(params![campaign.id, email, key, fields, *line as i64])
             },
         )
     }
@@ -337,13 +338,13 @@ impl Store {
                     reply_code = NULL, receipt_id = NULL, reason = NULL, hard = NULL,
                     updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
                   WHERE campaign_id = ?1 AND state = 'pending'
-                    AND lower(email) IN (SELECT email FROM suppressions)",
+                    AND email_key IN (SELECT email FROM suppressions)",
                 [campaign.id],
             )
             .map_err(|e| self.err(e))
     }
 
-    /// Adds an address to the suppression list (kept lower case).
+    /// Adds an address to the suppression list (by its key, `crate::address`).
     pub fn suppress(
         &mut self,
         email: &str,
@@ -351,14 +352,8 @@ impl Store {
         source: &str,
         evidence: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let n = self
-            .conn
-            .execute(
-                "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence) VALUES (lower(?1), ?2, ?3, ?4)",
-                params![email, reason, source, evidence],
-            )
-            .map_err(|e| self.err(e))?;
-        Ok(n > 0)
+        super::suppressions::insert(&self.conn, email, reason, source, evidence, None)
+            .map_err(|e| self.err(e))
     }
 }
 

@@ -237,10 +237,11 @@ fn facts_for(
     let mut stmt = conn.prepare_cached(
         "SELECT id, email, matched_by, action, reason, verdict, evidence, blocklist, created_at,
                 created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
-           FROM facts WHERE email = lower(?1) ORDER BY created_at, id",
+           FROM facts WHERE email = ?1 ORDER BY created_at, id",
     )?;
+    let key = crate::address::key_of(email);
     let rows = stmt
-        .query_map(params![email, format!("-{days} days")], fact_row)?
+        .query_map(params![key, format!("-{days} days")], fact_row)?
         .collect::<Result<Vec<_>, _>>();
     rows
 }
@@ -252,15 +253,15 @@ fn last_accepted(
 ) -> rusqlite::Result<Option<String>> {
     conn.query_row(
         "SELECT max(updated_at) FROM recipients
-          WHERE email = lower(?1) AND state = 'accepted'
+          WHERE email_key = ?1 AND state = 'accepted'
             AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
-        params![email, format!("-{days} days")],
+        params![crate::address::key_of(email), format!("-{days} days")],
         |r| r.get(0),
     )
 }
 
 impl Tx<'_> {
-    fn err(&self, source: rusqlite::Error) -> StoreError {
+    pub(super) fn err(&self, source: rusqlite::Error) -> StoreError {
         StoreError::Sqlite {
             path: self.path.clone(),
             source,
@@ -335,10 +336,10 @@ impl Tx<'_> {
     pub fn send_by_address(&self, email: &str, days: u32) -> Result<Option<SendRef>, StoreError> {
         self.one_send(
             "SELECT r.campaign_id, r.id, r.email, r.state FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-              WHERE r.email = lower(?1) AND r.state <> 'pending' AND r.state <> 'skipped'
+              WHERE r.email_key = ?1 AND r.state <> 'pending' AND r.state <> 'skipped'
                 AND c.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)
               ORDER BY c.created_at DESC, r.id DESC LIMIT 1",
-            params![email, format!("-{days} days")],
+            params![crate::address::key_of(email), format!("-{days} days")],
         )
     }
 
@@ -389,12 +390,12 @@ impl Tx<'_> {
                 "INSERT INTO facts (message_row, email, matched_by, campaign_id, recipient_id, action,
                     reason, hard, status, diagnostic, feedback_type, blocklist, listed_ip, evidence, verdict,
                     remote_mta)
-                 VALUES (?1, lower(?2), ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
             )
             .and_then(|mut s| {
                 s.execute(params![
                     message_row,
-                    f.email,
+                    f.email.as_deref().map(crate::address::key_of),
                     f.matched_by,
                     f.campaign_id,
                     f.recipient_id,
@@ -415,6 +416,31 @@ impl Tx<'_> {
         Ok(self.tx.last_insert_rowid())
     }
 
+    /// The connection under this transaction, for the store's own modules.
+    pub(super) fn conn(&self) -> &rusqlite::Connection {
+        &self.tx
+    }
+
+    /// Refusal facts stored without a verdict (a journal applied by a plain open), with
+    /// what the policy reads: (id, address key, reason, names a blocklist).
+    pub fn unjudged_refusals(&self) -> Result<Vec<(i64, String, String, bool)>, StoreError> {
+        let mut stmt = self
+            .tx
+            .prepare_cached(
+                "SELECT id, email, reason, blocklist IS NOT NULL FROM facts
+                  WHERE matched_by = 'sync' AND verdict = ?1 ORDER BY id",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([super::refusals::UNJUDGED], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        Ok(rows)
+    }
+
     /// Synchronous rejections recorded by `send` that are not facts yet: each becomes one
     /// fact (`matched_by = 'sync'`), so a later DSN for the same recipient is not counted
     /// again. Returns the new facts: (id, address, reason).
@@ -424,8 +450,8 @@ impl Tx<'_> {
             .prepare_cached(
                 "INSERT INTO facts (email, matched_by, campaign_id, recipient_id, reason, hard,
                     diagnostic, evidence, verdict, created_at)
-                 SELECT r.email, 'sync', r.campaign_id, r.id, coalesce(r.reason, 'undefined'),
-                    coalesce(r.hard, 0), r.reply, 'send: rejected at submission', 'pending',
+                 SELECT r.email_key, 'sync', r.campaign_id, r.id, coalesce(r.reason, 'undefined'),
+                    coalesce(r.hard, 0), r.reply, 'send: refused at submission', 'pending',
                     coalesce(r.updated_at, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
                    FROM recipients r
                   WHERE r.state = 'rejected'
@@ -478,12 +504,7 @@ impl Tx<'_> {
         source: &str,
         evidence: Option<&str>,
     ) -> Result<bool, StoreError> {
-        self.tx
-            .execute(
-                "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence) VALUES (lower(?1), ?2, ?3, ?4)",
-                params![email, reason, source, evidence],
-            )
-            .map(|n| n > 0)
+        super::suppressions::insert(&self.tx, email, reason, source, evidence, None)
             .map_err(|e| self.err(e))
     }
 }

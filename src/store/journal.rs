@@ -16,6 +16,7 @@
 //! campaign or by any later open of the store.
 
 use super::campaigns::{mark_sending_on, record_at, Outcome, SendState};
+use super::refusals::{self, Judge};
 use super::{unix_now, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -232,7 +233,12 @@ pub struct Applier {
 impl Applier {
     const EVERY: Duration = Duration::from_millis(250);
 
-    pub fn start(db: &Path, journal: Arc<Journal>) -> Result<Applier, StoreError> {
+    /// `judge` judges each refusal in the transaction that records it.
+    pub fn start(
+        db: &Path,
+        journal: Arc<Journal>,
+        judge: Option<Arc<dyn Judge>>,
+    ) -> Result<Applier, StoreError> {
         let mut own = Store::open(db)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
@@ -248,7 +254,7 @@ impl Applier {
                     Err(e) => last_error = Some(e),
                 }
                 while let Some(segment) = backlog.front() {
-                    match own.apply_journal(segment) {
+                    match own.apply_journal(segment, judge.as_deref()) {
                         Ok(_) => {
                             backlog.pop_front();
                             last_error = None;
@@ -287,7 +293,11 @@ impl Applier {
 impl Store {
     /// Takes the campaign's journal for a run: refused while another run holds it;
     /// segments left by a killed run are applied first.
-    pub fn open_journal(&mut self, campaign: i64) -> Result<Journal, StoreError> {
+    pub fn open_journal(
+        &mut self,
+        campaign: i64,
+        judge: Option<&dyn Judge>,
+    ) -> Result<Journal, StoreError> {
         let dir = folder(self.path());
         let Some(lock) = take_lock(&dir, campaign)? else {
             return Err(StoreError::Invalid {
@@ -302,7 +312,7 @@ impl Store {
         let left = segments(&dir, campaign).map_err(|e| io_error(&dir, "cannot list", e))?;
         let mut last = 0;
         for (number, path) in left {
-            self.apply_journal(&path)?;
+            self.apply_journal(&path, judge)?;
             last = number;
         }
         let current = Segment::create(&dir, campaign, last + 1)?;
@@ -318,23 +328,22 @@ impl Store {
     /// then deletes the segment. A line cut by a crash is skipped: the change it began
     /// to record never took effect (its content had not left, or its reply is unknown
     /// and the recipient stays "sending", i.e. uncertain). Returns the lines applied.
-    pub fn apply_journal(&mut self, segment: &Path) -> Result<usize, StoreError> {
+    pub fn apply_journal(
+        &mut self,
+        segment: &Path,
+        judge: Option<&dyn Judge>,
+    ) -> Result<usize, StoreError> {
         let text = std::fs::read(segment).map_err(|e| io_error(segment, "cannot read", e))?;
         let text = String::from_utf8_lossy(&text);
-        let db = self.path().to_path_buf();
-        let sqlite = |source| StoreError::Sqlite {
-            path: db.clone(),
-            source,
-        };
         // The segment is deleted right after this commit: the commit must reach the disk
         // first, so an operating-system crash cannot lose both.
         self.conn
             .pragma_update(None, "synchronous", "FULL")
-            .map_err(sqlite)?;
+            .map_err(|e| self.err(e))?;
         let mut applied = 0;
         let mut skipped = 0;
-        let result = (|| -> rusqlite::Result<()> {
-            let tx = self.conn.transaction()?;
+        let result = (|| -> Result<(), StoreError> {
+            let tx = self.begin()?;
             for raw in text.lines().filter(|l| !l.trim().is_empty()) {
                 let Ok(line) = serde_json::from_str::<Line>(raw) else {
                     skipped += 1;
@@ -342,7 +351,7 @@ impl Store {
                 };
                 match SendState::parse(line.state) {
                     Some(SendState::Sending) => {
-                        mark_sending_on(&tx, line.id, line.at)?;
+                        mark_sending_on(tx.conn(), line.id, line.at).map_err(|e| tx.err(e))?;
                     }
                     Some(state) => {
                         let o = Outcome {
@@ -353,7 +362,18 @@ impl Store {
                             reason: line.reason.as_deref(),
                             hard: line.hard,
                         };
-                        record_at(&tx, line.id, &o, line.at)?;
+                        record_at(tx.conn(), line.id, &o, line.at).map_err(|e| tx.err(e))?;
+                        if state == SendState::Rejected {
+                            refusals::record(
+                                &tx,
+                                line.id,
+                                o.reply.unwrap_or(""),
+                                o.reason.unwrap_or("undefined"),
+                                o.hard.unwrap_or(false),
+                                line.at,
+                                judge,
+                            )?;
+                        }
                     }
                     None => {
                         skipped += 1;
@@ -364,8 +384,11 @@ impl Store {
             }
             tx.commit()
         })();
-        let restored = self.conn.pragma_update(None, "synchronous", "NORMAL");
-        result.and(restored).map_err(sqlite)?;
+        let restored = self
+            .conn
+            .pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| self.err(e));
+        result.and(restored)?;
         if skipped > 0 {
             tracing::warn!(
                 "send journal '{}': {skipped} unreadable line(s) skipped (a run cut off mid-write)",
@@ -407,7 +430,7 @@ impl Store {
             for (_, path) in
                 segments(&dir, campaign).map_err(|e| io_error(&dir, "cannot list", e))?
             {
-                self.apply_journal(&path)?;
+                self.apply_journal(&path, None)?;
             }
         }
         Ok(())
@@ -502,7 +525,7 @@ mod tests {
     #[test]
     fn a_rotated_segment_reaches_the_store_in_order_and_is_deleted() {
         let (dir, mut store, c, ids) = store_with_recipients("apply");
-        let journal = store.open_journal(c).unwrap();
+        let journal = store.open_journal(c, None).unwrap();
         first_accepted_second_sending(&journal, &ids);
         // nothing in the store yet: only the journal has it
         assert_eq!(states(&store, &ids[..1])[0].0, "pending");
@@ -511,7 +534,7 @@ mod tests {
             journal.rotate().unwrap().is_none(),
             "the new segment is empty"
         );
-        assert_eq!(store.apply_journal(&segment).unwrap(), 3);
+        assert_eq!(store.apply_journal(&segment, None).unwrap(), 3);
         assert!(!segment.exists());
         assert_first_accepted_second_sending(&store, &ids);
         drop(journal);
@@ -523,19 +546,23 @@ mod tests {
     #[test]
     fn a_second_run_of_a_campaign_is_refused_while_the_first_holds_its_journal() {
         let (dir, mut store, c, _) = store_with_recipients("lock");
-        let first = store.open_journal(c).unwrap();
+        let first = store.open_journal(c, None).unwrap();
         let mut other = Store::open(&dir.join("t.db")).unwrap();
-        let err = other.open_journal(c).err().expect("refused").to_string();
+        let err = other
+            .open_journal(c, None)
+            .err()
+            .expect("refused")
+            .to_string();
         assert!(err.contains("being sent by another process"), "{err}");
         drop(first);
-        other.open_journal(c).unwrap();
+        other.open_journal(c, None).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn what_a_killed_run_left_is_applied_at_the_next_open_and_a_cut_line_is_skipped() {
         let (dir, mut store, c, ids) = store_with_recipients("killed");
-        let journal = store.open_journal(c).unwrap();
+        let journal = store.open_journal(c, None).unwrap();
         first_accepted_second_sending(&journal, &ids);
         let segment = journal.current.lock().unwrap().path.clone();
         // The run dies without applying (its lock goes with the process) while writing
@@ -557,12 +584,12 @@ mod tests {
     #[test]
     fn a_new_run_applies_the_last_runs_segments_before_its_own() {
         let (dir, mut store, c, ids) = store_with_recipients("resume");
-        let journal = store.open_journal(c).unwrap();
+        let journal = store.open_journal(c, None).unwrap();
         journal.sending(ids[0]).unwrap();
         let first = journal.rotate().unwrap().unwrap();
         journal.outcome(ids[0], &accepted("Q0")).unwrap();
         drop(journal); // two segments left, neither applied
-        let journal = store.open_journal(c).unwrap();
+        let journal = store.open_journal(c, None).unwrap();
         assert!(!first.exists());
         assert_eq!(
             states(&store, &ids[..1])[0],

@@ -5,6 +5,7 @@
 mod campaigns;
 mod facts;
 mod journal;
+mod refusals;
 mod reports;
 mod schema;
 mod suppressions;
@@ -12,6 +13,7 @@ mod suppressions;
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
+pub use refusals::{Judge, UNJUDGED};
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
 

@@ -106,6 +106,20 @@ impl Store {
         )
     }
 
+    /// Recipients answered in the last `days` days: (accepted, refused at submission).
+    pub fn answered_since(&self, days: u32) -> Result<(usize, usize), StoreError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FILTER (WHERE state = 'accepted'),
+                        count(*) FILTER (WHERE state = 'rejected')
+                   FROM recipients
+                  WHERE updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+                [format!("-{days} days")],
+                |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
     /// Facts tied to no send, or whose VERP signature was wrong.
     pub fn unmatched_facts(&self) -> Result<Vec<FactDetail>, StoreError> {
         self.fact_query(

@@ -108,6 +108,29 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX recipients_envelope_id ON recipients(envelope_id) WHERE envelope_id IS NOT NULL;
     CREATE INDEX recipients_receipt ON recipients(receipt_id) WHERE receipt_id IS NOT NULL;
     CREATE INDEX recipients_rejected ON recipients(campaign_id) WHERE state = 'rejected';",
+    // 6: one key per address (`crate::address`): suppressions and facts are keyed by it
+    // (the spelling first seen kept for display), recipients carry it beside the spelling
+    // they are sent to. Earlier versions lower-cased ASCII only, so `Unknown@Remote.TEST`
+    // refused at RCPT never met its suppression. Case variants of one address collapse
+    // into the oldest entry.
+    "CREATE TABLE suppressions_keyed (
+        email TEXT PRIMARY KEY,
+        display TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        source TEXT NOT NULL,
+        evidence TEXT,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ','now'))
+    );
+    INSERT OR IGNORE INTO suppressions_keyed (email, display, reason, source, evidence, created_at)
+        SELECT address_key(email), email, reason, source, evidence, created_at
+          FROM suppressions ORDER BY created_at, rowid;
+    DROP TABLE suppressions;
+    ALTER TABLE suppressions_keyed RENAME TO suppressions;
+    UPDATE facts SET email = address_key(email) WHERE email IS NOT NULL;
+    ALTER TABLE recipients ADD COLUMN email_key TEXT;
+    UPDATE recipients SET email_key = address_key(email);
+    DROP INDEX recipients_email;
+    CREATE INDEX recipients_email_key ON recipients(email_key);",
 ];
 
 /// The schema version this build writes: the number of migrations.
@@ -118,9 +141,25 @@ pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
 }
 
+/// Makes `address_key(text)` (the key of `crate::address`) callable from SQL on this
+/// connection, for migrations that re-key stored addresses.
+pub(crate) fn register_functions(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "address_key",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            let s: Option<String> = ctx.get(0)?;
+            Ok(s.map(|s| crate::address::key_of(&s)))
+        },
+    )
+}
+
 /// Brings the schema to the newest version. The caller has refused a database newer than
 /// [`LATEST`] (a newer build's store must not be read with this build's idea of it).
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    register_functions(conn)?;
     let version = usize::try_from(version(conn)?).unwrap_or(0);
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
@@ -165,7 +204,7 @@ mod tests {
         assert_eq!(
             indexes,
             [
-                "recipients_email",
+                "recipients_email_key",
                 "recipients_envelope_id",
                 "recipients_message_id",
                 "recipients_receipt",
@@ -185,5 +224,55 @@ mod tests {
             "ann@x.test"
         );
         assert_eq!(email("state = 'rejected'"), "bob@x.test");
+    }
+}
+
+#[cfg(test)]
+mod rekey_tests {
+    use super::*;
+
+    #[test]
+    fn version_6_rekeys_stored_addresses_and_merges_their_spellings() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (i, sql) in MIGRATIONS.iter().take(5).enumerate() {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", (i + 1) as i64)
+                .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO campaigns (id, name, message_sha256, from_addr) VALUES (1, 'c', 's', 'b@x.test');
+             INSERT INTO recipients (campaign_id, email, fields, line, state)
+                  VALUES (1, 'Unknown@Remote.TEST', '{}', 2, 'rejected');
+             INSERT INTO suppressions (email, reason, source, created_at)
+                  VALUES ('user@bÜcher.example', 'userunknown', 'poll', '2026-01-01T00:00:00Z'),
+                         ('user@xn--bcher-kva.example', 'manual', 'manual', '2026-02-01T00:00:00Z'),
+                         ('<angle@example.com>', 'manual', 'import', '2026-03-01T00:00:00Z');
+             INSERT INTO facts (email, matched_by, reason, hard, evidence, verdict)
+                  VALUES ('Unknown@Remote.TEST', 'sync', 'userunknown', 1, 'e', 'suppress');",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows = |sql: &str| -> Vec<String> {
+            conn.prepare(sql)
+                .unwrap()
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(
+            rows(
+                "SELECT email || ' ' || reason || ' ' || display FROM suppressions ORDER BY email"
+            ),
+            [
+                "<angle@example.com> manual <angle@example.com>",
+                "user@bücher.example userunknown user@bÜcher.example"
+            ]
+        );
+        assert_eq!(rows("SELECT email FROM facts"), ["unknown@remote.test"]);
+        assert_eq!(
+            rows("SELECT email || ' ' || email_key FROM recipients"),
+            ["Unknown@Remote.TEST unknown@remote.test"]
+        );
     }
 }

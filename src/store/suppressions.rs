@@ -1,12 +1,17 @@
 //! The suppression list: addresses never to be sent to again, each with why and when.
 
 use super::{Store, StoreError};
+use crate::address::Address;
 use rusqlite::{params, OptionalExtension};
 
 /// One suppressed address.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Suppression {
+    /// The address's key (`crate::address`): what every lookup compares.
     pub email: String,
+    /// The spelling first seen, for display; empty on input means `email` as given.
+    #[serde(default)]
+    pub display: String,
     pub reason: String,
     /// Who added it: `poll`, `manual`, `import`, ...
     #[serde(default)]
@@ -25,7 +30,37 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Suppression> {
         source: r.get(2)?,
         evidence: r.get(3)?,
         created_at: r.get(4)?,
+        display: r.get(5)?,
     })
+}
+
+const COLUMNS: &str = "email, reason, source, evidence, created_at, display";
+
+/// The one write path of the suppression list: every addition (policy, manual, import,
+/// send-time refusal) goes through here, keyed by `crate::address::key_of`. An address
+/// already there keeps its entry. Returns true when it was new.
+pub(super) fn insert(
+    conn: &rusqlite::Connection,
+    written: &str,
+    reason: &str,
+    source: &str,
+    evidence: Option<&str>,
+    created_at: Option<&str>,
+) -> rusqlite::Result<bool> {
+    let key = crate::address::key_of(written);
+    conn.prepare_cached(
+        "INSERT OR IGNORE INTO suppressions (email, display, reason, source, evidence, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
+    )?
+    .execute(params![
+        key,
+        written.trim(),
+        reason,
+        source,
+        evidence,
+        created_at
+    ])
+    .map(|n| n > 0)
 }
 
 impl Store {
@@ -33,7 +68,9 @@ impl Store {
     pub fn suppressions(&self) -> Result<Vec<Suppression>, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT email, reason, source, evidence, created_at FROM suppressions ORDER BY email")
+            .prepare(&format!(
+                "SELECT {COLUMNS} FROM suppressions ORDER BY email"
+            ))
             .map_err(|e| self.err(e))?;
         let rows = stmt
             .query_map([], row)
@@ -44,11 +81,11 @@ impl Store {
     }
 
     /// The entry of an address, if suppressed.
-    pub fn suppression(&self, email: &str) -> Result<Option<Suppression>, StoreError> {
+    pub fn suppression(&self, address: &Address) -> Result<Option<Suppression>, StoreError> {
         self.conn
             .query_row(
-                "SELECT email, reason, source, evidence, created_at FROM suppressions WHERE email = lower(?1)",
-                [email.trim()],
+                &format!("SELECT {COLUMNS} FROM suppressions WHERE email = ?1"),
+                [address.key()],
                 row,
             )
             .optional()
@@ -56,12 +93,9 @@ impl Store {
     }
 
     /// Removes an address; false when it was not there.
-    pub fn unsuppress(&mut self, email: &str) -> Result<bool, StoreError> {
+    pub fn unsuppress(&mut self, address: &Address) -> Result<bool, StoreError> {
         self.conn
-            .execute(
-                "DELETE FROM suppressions WHERE email = lower(?1)",
-                [email.trim()],
-            )
+            .execute("DELETE FROM suppressions WHERE email = ?1", [address.key()])
             .map(|n| n > 0)
             .map_err(|e| self.err(e))
     }
@@ -69,26 +103,43 @@ impl Store {
     /// Adds many entries in one transaction (existing addresses are kept as they are).
     /// Returns how many were new.
     pub fn import_suppressions(&mut self, rows: &[Suppression]) -> Result<usize, StoreError> {
-        self.each_in_one_transaction(
-            "INSERT OR IGNORE INTO suppressions (email, reason, source, evidence, created_at)
-             VALUES (lower(?1), ?2, ?3, ?4,
-                CASE WHEN ?5 = '' THEN strftime('%Y-%m-%dT%H:%M:%SZ','now') ELSE ?5 END)",
-            rows,
-            |stmt, s| {
-                let source = if s.source.is_empty() {
-                    "import"
-                } else {
-                    &s.source
-                };
-                stmt.execute(params![
-                    s.email.trim(),
-                    s.reason,
-                    source,
-                    s.evidence,
-                    s.created_at
-                ])
-            },
-        )
+        let tx = self.conn.transaction().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        let mut new = 0;
+        for s in rows {
+            let source = if s.source.is_empty() {
+                "import"
+            } else {
+                &s.source
+            };
+            let written = if s.display.is_empty() {
+                &s.email
+            } else {
+                &s.display
+            };
+            let created = (!s.created_at.is_empty()).then_some(s.created_at.as_str());
+            if insert(
+                &tx,
+                written,
+                &s.reason,
+                source,
+                s.evidence.as_deref(),
+                created,
+            )
+            .map_err(|e| StoreError::Sqlite {
+                path: self.path.clone(),
+                source: e,
+            })? {
+                new += 1;
+            }
+        }
+        tx.commit().map_err(|e| StoreError::Sqlite {
+            path: self.path.clone(),
+            source: e,
+        })?;
+        Ok(new)
     }
 }
 
