@@ -1,11 +1,9 @@
 //! `rebound clean`: write a mailing list without the addresses that must not be mailed.
 
-use anyhow::{bail, Context, Result};
-use rebound::outfile::OutFile;
-use std::io::BufWriter;
+use anyhow::Result;
+use rebound::listfiles::{clean_files, Job};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
 
 /// Clean a CSV list: drop suppressed and invalid addresses (and with --dedupe, repeats).
 ///
@@ -45,63 +43,22 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    if args.input == args.out || Some(&args.input) == args.removed.as_ref() {
-        bail!("--out and --removed must not be the input file");
-    }
     let store = rebound::store::Store::open_existing(&args.db)?;
     let suppressed = store.suppressed_all()?;
-    let input: Box<dyn std::io::Read> = if args.input.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
-    } else {
-        Box::new(
-            std::fs::File::open(&args.input)
-                .with_context(|| format!("cannot read '{}'", args.input.display()))?,
-        )
-    };
-    // Each output is written whole beside its target and renamed over it only when the
-    // whole list is clean; an error, a drop or a signal removes the temp files.
-    let out = OutFile::create(&args.out).context("cannot write the clean list")?;
-    let removed_file = match &args.removed {
-        Some(p) => Some(Shared(Arc::new(Mutex::new(BufWriter::with_capacity(
-            1 << 16,
-            OutFile::create(p).context("cannot write the removed rows")?,
-        ))))),
-        None => None,
-    };
-    let removed = removed_file
-        .as_ref()
-        .map(|f| Box::new(Shared(f.0.clone())) as Box<dyn std::io::Write>);
     let bar = indicatif::ProgressBar::new_spinner();
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} {elapsed} {pos} rows ({per_sec})")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
-    let mut out = BufWriter::with_capacity(1 << 16, out);
-    let result = rebound::clean::clean(
-        std::io::BufReader::with_capacity(1 << 16, input),
-        &mut out,
-        removed,
-        &suppressed,
-        args.dedupe,
-        &mut |n| bar.set_position(n),
-    );
+    let job = Job {
+        input: &args.input,
+        out: &args.out,
+        removed: args.removed.as_deref(),
+        dedupe: args.dedupe,
+    };
+    let result = clean_files(&job, &suppressed, &mut |n| bar.set_position(n));
     bar.finish_and_clear();
-    let summary = result.with_context(|| format!("cleaning '{}'", args.input.display()))?;
-    out.into_inner()
-        .map_err(|e| e.into_error())
-        .and_then(OutFile::commit)
-        .with_context(|| format!("writing '{}'", args.out.display()))?;
-    if let (Some(Shared(f)), Some(p)) = (removed_file, &args.removed) {
-        Arc::try_unwrap(f)
-            .map_err(|_| std::io::Error::other("the removed rows are still being written"))
-            .and_then(|m| {
-                m.into_inner()
-                    .map_err(|_| std::io::Error::other("poisoned"))
-            })
-            .and_then(|w| w.into_inner().map_err(|e| e.into_error()))
-            .and_then(OutFile::commit)
-            .with_context(|| format!("writing '{}'", p.display()))?;
-    }
+    let summary = result?;
     println!(
         "{} rows: kept {}, removed {} (suppressed {}, invalid {}, duplicate {}, malformed {})",
         summary.rows,
@@ -125,23 +82,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The removed-rows file, shared between `clean` (which owns a writer to it until it
-/// returns) and this command (which commits it afterwards).
-struct Shared(Arc<Mutex<BufWriter<OutFile>>>);
-
-impl std::io::Write for Shared {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .write(buf)
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.0
-            .lock()
-            .map_err(|_| std::io::Error::other("poisoned"))?
-            .flush()
-    }
 }
