@@ -113,34 +113,26 @@ fn poll(args: &Args) -> Result<String> {
 }
 
 fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
-    let tmp = job.out.with_extension("rebound-tmp");
-    let input =
-        File::open(&job.input).with_context(|| format!("cannot read '{}'", job.input.display()))?;
-    let out = File::create(&tmp).with_context(|| format!("cannot write '{}'", tmp.display()))?;
-    let removed: Option<Box<dyn std::io::Write>> = match &job.removed {
-        Some(p) => Some(Box::new(std::io::BufWriter::new(
-            File::create(p).with_context(|| format!("cannot write '{}'", p.display()))?,
-        ))),
-        None => None,
+    // The same function as `rebound clean`: outputs replaced whole with their mode, links
+    // written through, nothing half-written after an error or a signal.
+    let files = rebound::listfiles::Job {
+        input: &job.input,
+        out: &job.out,
+        removed: job.removed.as_deref(),
+        dedupe: job.dedupe,
     };
-    let s = rebound::clean::clean(
-        std::io::BufReader::new(input),
-        std::io::BufWriter::new(out),
-        removed,
-        suppressed,
-        job.dedupe,
-        &mut |_| {},
-    )
-    .with_context(|| format!("cleaning '{}'", job.input.display()));
-    let s = match s {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    std::fs::rename(&tmp, &job.out)
-        .with_context(|| format!("cannot write '{}'", job.out.display()))?;
+    let s = rebound::listfiles::clean_files(&files, suppressed, &mut |_| {})?;
+    if s.malformed > 0 {
+        anyhow::bail!(
+            "{}: {} row(s) could not be read as one row each and were left out{}",
+            job.input.display(),
+            s.malformed,
+            job.removed
+                .as_ref()
+                .map(|p| format!(" (see '{}')", p.display()))
+                .unwrap_or_default()
+        );
+    }
     Ok(format!(
         "cleaned {}: kept {}, removed {}",
         job.input.display(),
