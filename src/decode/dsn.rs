@@ -1,6 +1,7 @@
 //! RFC 3464 delivery status notifications, and their RFC 6533 `global` form: the
 //! per-message block and one block per recipient of the `message/delivery-status` part.
 
+use super::notes::Notes;
 use super::{address, mime, Action, Draft, Mail};
 
 /// Per-message fields (RFC 3464 section 2.2).
@@ -35,10 +36,11 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
             (parse_fields(block), notes)
         }
     };
+    let notes = Notes::new(&notes, mail);
     for d in &mut drafts {
-        repair_recipient(d, &notes, mail);
+        notes.repair_recipient(d);
         if d.diagnostic.is_none() {
-            d.diagnostic = diagnostic_in_notes(&notes, d.recipient.as_deref());
+            d.diagnostic = notes.diagnostic(d.recipient.as_deref());
         }
     }
     if drafts.is_empty() {
@@ -135,131 +137,6 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
         }
     }
     out
-}
-
-/// Whether a recipient field gave something that is not a mailbox (`@mx.example.org`).
-fn is_broken(recipient: Option<&str>) -> bool {
-    match recipient.and_then(|r| r.rsplit_once('@')) {
-        Some((local, domain)) => local.is_empty() || domain.is_empty(),
-        None => true,
-    }
-}
-
-/// Replaces a recipient without a local part by the address the human-readable part or
-/// the returned message names: one in the same domain, else the single `To:` address.
-fn repair_recipient(d: &mut Draft, notes: &str, mail: &Mail) {
-    if !is_broken(d.recipient.as_deref()) {
-        return;
-    }
-    if !is_broken(d.original_recipient.as_deref()) {
-        d.recipient = d.original_recipient.clone();
-        return;
-    }
-    let host = d
-        .recipient
-        .as_deref()
-        .and_then(|r| r.rsplit_once('@'))
-        .map(|(_, h)| h.to_ascii_lowercase())
-        .unwrap_or_default();
-    let related = |a: &String| {
-        let dom = a
-            .rsplit_once('@')
-            .map(|(_, x)| x.to_ascii_lowercase())
-            .unwrap_or_default();
-        !host.is_empty()
-            && (host.ends_with(&format!(".{dom}"))
-                || dom.ends_with(&format!(".{host}"))
-                || dom == host)
-    };
-    let candidates: Vec<String> = address::all_in(notes)
-        .into_iter()
-        .filter(|a| !address::is_mailer_daemon(a))
-        .collect();
-    if let Some(a) = candidates.iter().find(|a| related(a)) {
-        d.recipient = Some(a.clone());
-        return;
-    }
-    let to: Vec<String> = mail
-        .original_header("to")
-        .map(address::all_in)
-        .unwrap_or_default();
-    if to.len() == 1 {
-        d.recipient = to.into_iter().next();
-    }
-}
-
-/// The error text a report gives in its human-readable part for a record whose
-/// delivery-status block has no `Diagnostic-Code` (Sendmail's transcript, a
-/// `(reason: ...)` line, the first reply line of the session).
-fn diagnostic_in_notes(notes: &str, recipient: Option<&str>) -> Option<String> {
-    let lower = notes.to_ascii_lowercase();
-    let transcript = lower
-        .find("transcript of session follows")
-        .and_then(|i| notes.get(i..))
-        .map(|t| t.split_once('\n').map_or("", |(_, rest)| rest))
-        .unwrap_or("");
-    let lines: Vec<&str> = transcript.lines().map(str::trim).collect();
-    // 1. "<rcpt>... text" (or "550 5.1.2 <rcpt>... text") and its continuation lines.
-    if let Some(rcpt) = recipient.map(|r| format!("<{}>...", r.to_ascii_lowercase())) {
-        for (i, line) in lines.iter().enumerate() {
-            let l = line.to_ascii_lowercase();
-            let Some(at) = l.find(&rcpt) else { continue };
-            let head = if at == 0 {
-                line.get(rcpt.len()..).unwrap_or("").trim()
-            } else {
-                line
-            };
-            let mut out = head.to_string();
-            for next in lines.iter().skip(i + 1) {
-                if next.is_empty() || next.starts_with(['<', '>', '-']) || next.starts_with("...") {
-                    break;
-                }
-                out.push(' ');
-                out.push_str(next);
-            }
-            return Some(out);
-        }
-    }
-    // 2. "(reason: 550 ...)" under the address in the list of failed recipients.
-    if let Some(i) = lower.find("(reason:") {
-        let rest = notes.get(i + "(reason:".len()..).unwrap_or("");
-        let text = rest
-            .split(['\n'])
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_end_matches(')');
-        if !text.is_empty() {
-            return Some(text.to_string());
-        }
-    }
-    // 3. The remote server's first error reply in the transcript ("<<< 552-5.7.0 ...").
-    let replies: Vec<&str> = lines
-        .iter()
-        .skip_while(|l| {
-            !is_error_reply(l.trim_start_matches("<<<").trim()) || !l.starts_with("<<<")
-        })
-        .take_while(|l| l.starts_with("<<<"))
-        .map(|l| l.trim_start_matches("<<<").trim())
-        .collect();
-    if !replies.is_empty() {
-        return Some(replies.join(" "));
-    }
-    // 4. The first error reply line of the transcript.
-    lines
-        .iter()
-        .find(|l| is_error_reply(l))
-        .map(|l| l.to_string())
-}
-
-/// `550 ...`, `451-4.3.0 ...`: a 4xx/5xx SMTP reply line.
-fn is_error_reply(line: &str) -> bool {
-    let b = line.as_bytes();
-    b.len() > 4
-        && matches!(b[0], b'4' | b'5')
-        && b[1].is_ascii_digit()
-        && b[2].is_ascii_digit()
-        && matches!(b[3], b' ' | b'-')
 }
 
 /// `rfc822;@relay.example:user@host`: an address with a source route.

@@ -16,6 +16,7 @@ mod family;
 mod freetext;
 mod keys;
 mod mime;
+mod notes;
 pub mod reason;
 mod rhost;
 mod status;
