@@ -98,12 +98,11 @@ const ROW_COLUMNS: &str =
     "id, email, fields, state, attempts, reply, receipt_id, message_id, envelope_id, verp_token";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<RecipientRow> {
-    let state: String = r.get(3)?;
     Ok(RecipientRow {
         id: r.get(0)?,
         email: r.get(1)?,
         fields: r.get(2)?,
-        state: SendState::parse(&state).unwrap_or(SendState::Pending),
+        state: r.get(3)?,
         attempts: r.get(4)?,
         reply: r.get(5)?,
         receipt_id: r.get(6)?,

@@ -9,7 +9,7 @@ use rusqlite::params;
 pub struct SentRow {
     pub recipient_id: i64,
     pub email: String,
-    pub state: String,
+    pub state: super::SendState,
     pub reply: Option<String>,
     pub receipt_id: Option<String>,
     pub reason: Option<String>,
