@@ -43,13 +43,14 @@ impl Rng {
     fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
+    /// Upper-cases some characters, by Unicode's rules (`ü` becomes `Ü`).
     fn case(&mut self, s: &str) -> String {
         s.chars()
             .map(|c| {
                 if self.next().is_multiple_of(3) {
-                    c.to_ascii_uppercase()
+                    c.to_uppercase().collect::<String>()
                 } else {
-                    c
+                    c.to_string()
                 }
             })
             .collect()
@@ -58,7 +59,11 @@ impl Rng {
 
 /// One generated address: its canonical (lower-case) form and kind.
 fn address(rng: &mut Rng, i: usize, good: &str, local: &str) -> (String, Kind) {
-    match rng.below(9) {
+    match rng.below(11) {
+        // a UTF-8 local part (RFC 6531) unknown in the virtual domain: 550 5.1.1
+        9 => (format!("ü{i}@rebound.test"), Kind::Unknown),
+        // an IDN domain, sent as its A-labels: relaying denied
+        10 => (format!("x{i}@bücher.example"), Kind::Outside),
         0 | 1 => (format!("u{i}@{local}"), Kind::Unknown),
         2 => ("blocked@remote.test".into(), Kind::Blocked),
         3 => ("full@remote.test".into(), Kind::Full),
