@@ -6,54 +6,6 @@
 mod common;
 
 use common::*;
-use std::collections::HashMap;
-
-fn doveadm(env: &HashMap<String, String>, command: &[&str], args: &[&str], input: Option<&str>) {
-    use std::io::Write;
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    let mut child = std::process::Command::new("doveadm")
-        .args(["-c", &conf])
-        .args(command)
-        .args(["-u", &env["IMAP_USER"]])
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("doveadm");
-    if let Some(i) = input {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(i.replace('\n', "\r\n").as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    let out = child.wait_with_output().expect("doveadm");
-    assert!(
-        out.status.success() || command == ["mailbox", "create"],
-        "{}",
-        text(&out)
-    );
-}
-
-fn dsn(
-    sender: &str,
-    id: &str,
-    envid: Option<&str>,
-    rcpt: &str,
-    action: &str,
-    status: &str,
-) -> String {
-    let envid = envid
-        .map(|e| format!("Original-Envelope-Id: {e}\n"))
-        .unwrap_or_default();
-    format!(
-        "From: MAILER-DAEMON@mx.remote.test\nTo: {sender}\nSubject: Delivery Status Notification\nMessage-ID: <{id}@mx.remote.test>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nreport\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.remote.test\n{envid}\nFinal-Recipient: rfc822; {rcpt}\nAction: {action}\nStatus: {status}\nDiagnostic-Code: smtp; {} {status} report\n\n--b--\n",
-        if status.starts_with('2') { "250" } else if status.starts_with('4') { "451" } else { "550" }
-    )
-}
 
 #[test]
 fn every_funnel_line_counts_what_the_campaign_produced() {
@@ -61,7 +13,6 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
     let dir = workdir("funnel");
     let tag = format!("funnel{}", std::process::id());
     let local = &env["LOCAL_DOMAIN"];
-    std::fs::write(dir.join("msg.eml"), MESSAGE).unwrap();
     let rcpt = |name: &str| format!("{name}-{tag}@remote.test");
     let (delivered, delayed, complained, replied, quiet, by_addr, old_addr) = (
         rcpt("delivered"),
@@ -86,41 +37,12 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
         &format!("u-{tag}@{local}"),
         &skipped,
     ];
-    std::fs::write(
-        dir.join("list.csv"),
-        format!(
-            "email,first_name\n{}\n",
-            list.map(|e| format!("{e},X")).join("\n")
-        ),
-    )
-    .unwrap();
+    write_recipients(&dir, "list.csv", &list);
     let out = rebound(&dir, &["suppress", "add", &skipped.to_uppercase()]);
     assert!(out.status.success(), "{}", text(&out));
     let send = |campaign: &str, file: &str| {
-        let out = rebound(
-            &dir,
-            &[
-                "send",
-                "--campaign",
-                campaign,
-                "--recipients",
-                file,
-                "--message",
-                "msg.eml",
-                "--from",
-                &env["SENDER"],
-                "--server",
-                "127.0.0.1",
-                "--port",
-                &env["SMTP_REJECT_PORT"],
-                "--tls",
-                "none",
-                "--retries",
-                "1",
-                "--retry-delay",
-                "0",
-            ],
-        );
+        let quick = ["--retries", "1", "--retry-delay", "0"];
+        let out = send_list(&dir, &env, campaign, file, &env["SMTP_REJECT_PORT"], &quick);
         assert!(out.status.success(), "{}", text(&out));
     };
     send(&tag, "list.csv");
@@ -151,9 +73,8 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
     // two DSNs carrying nothing but the address (one for the 40-day-old campaign).
     let sender = &env["SENDER"];
     let folder = format!("{tag}-in");
-    doveadm(&env, &["mailbox", "create"], &[&folder], None);
-    let save = |m: &str| doveadm(&env, &["save"], &["-m", &folder], Some(m));
-    save(&dsn(
+    let save = |m: &str| save_message(&env, &folder, m);
+    save(&dsn_message(
         sender,
         &format!("d1-{tag}"),
         Some(&ids(&delivered).0),
@@ -161,7 +82,7 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
         "delivered",
         "2.0.0",
     ));
-    save(&dsn(
+    save(&dsn_message(
         sender,
         &format!("d2-{tag}"),
         Some(&ids(&delayed).0),
@@ -177,7 +98,7 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
         "From: {replied}\nTo: {}\nSubject: Out of office: Hello X\nMessage-ID: <ooo-{tag}@remote.test>\nAuto-Submitted: auto-replied\n\nI am away until Monday.\n",
         rebound::verp::return_path(sender, &ids(&replied).2)
     ));
-    save(&dsn(
+    save(&dsn_message(
         sender,
         &format!("d3-{tag}"),
         None,
@@ -185,7 +106,7 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
         "failed",
         "5.1.1",
     ));
-    save(&dsn(
+    save(&dsn_message(
         sender,
         &format!("d4-{tag}"),
         None,
@@ -194,13 +115,9 @@ fn every_funnel_line_counts_what_the_campaign_produced() {
         "5.1.1",
     ));
 
-    std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).unwrap();
     std::fs::write(
         dir.join("rebound.toml"),
-        format!(
-            "[poll.folders]\nprocessed = \"{tag}-P\"\ncomplaints = \"{tag}-C\"\nauto_replies = \"{tag}-A\"\nunmatched = \"{tag}-U\"\nnot_bounces = \"{tag}-N\"\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"tls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{folder}\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
-            env["IMAPS_PORT"], env["IMAP_USER"], env["TLS_CA"], env["TLS_SERVER_NAME"]
-        ),
+        poll_config(&env, &dir, &tag, &folder, true),
     )
     .unwrap();
     let out = rebound(&dir, &["poll"]);

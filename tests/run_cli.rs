@@ -61,39 +61,10 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
     assert!(out.status.success(), "{}", text(&out));
     std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).expect("password");
     let tag = format!("run{}", std::process::id());
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    let made = std::process::Command::new("doveadm")
-        .args([
-            "-c",
-            &conf,
-            "mailbox",
-            "create",
-            "-u",
-            &env["IMAP_USER"],
-            &format!("{tag}-in"),
-        ])
-        .output()
-        .expect("doveadm");
-    assert!(made.status.success(), "{}", text(&made));
     // its DSN, moved into the folder the cycle polls
+    let folder = format!("{tag}-in");
     let moved = wait_for(30, || {
-        let _ = std::process::Command::new("doveadm")
-            .args([
-                "-c",
-                &conf,
-                "move",
-                "-u",
-                &env["IMAP_USER"],
-                &format!("{tag}-in"),
-            ])
-            .args(["mailbox", "INBOX", "body", &campaign])
-            .output();
-        let out = std::process::Command::new("doveadm")
-            .args(["-c", &conf, "search", "-u", &env["IMAP_USER"]])
-            .args(["mailbox", &format!("{tag}-in"), "ALL"])
-            .output()
-            .ok()?;
-        (!out.stdout.is_empty()).then_some(())
+        (move_matching(&env, &folder, &campaign) > 0).then_some(())
     });
     assert!(moved.is_some(), "the DSN for U5@{local} arrived");
     let config = format!(
