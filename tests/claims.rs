@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn rebound_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+fn rebound_env<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rebound"))
         .args(args)
         .envs(vars.iter().copied())
@@ -20,30 +20,13 @@ fn rebound_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
         .expect("run rebound")
 }
 
-fn submit_args<'a>(env: &'a HashMap<String, String>, campaign: &'a str) -> Vec<&'a str> {
-    vec![
-        "send",
-        "--campaign",
-        campaign,
-        "--recipients",
-        "list.csv",
-        "--message",
-        "msg.eml",
-        "--from",
-        &env["SENDER"],
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &env["SUBMIT_PORT"],
-        "--tls",
-        "starttls",
-        "--user",
-        &env["IMAP_USER"],
-        "--retries",
-        "0",
-        "--db",
-        "rebound.db",
-    ]
+/// `send` to the submission listener with STARTTLS and SMTP AUTH as the mailbox user.
+fn submit_args(env: &HashMap<String, String>, campaign: &str) -> Vec<String> {
+    let mut a = send_argv(env, campaign, "list.csv", &env["SUBMIT_PORT"]);
+    let tls = a.iter().position(|x| x == "--tls").expect("--tls") + 1;
+    a[tls] = "starttls".into();
+    a.extend(["--user", &env["IMAP_USER"], "--retries", "0"].map(String::from));
+    a
 }
 
 fn state(dir: &Path, campaign: &str) -> String {
@@ -79,14 +62,14 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     assert!(!text(&out).contains(pw), "no password in any output");
     assert_eq!(state(&dir, "untrusted"), "pending");
     // --insecure accepts it.
-    args.push("--insecure");
+    args.push("--insecure".into());
     let out = rebound_env(&dir, &args, &[("REBOUND_SMTP_PASSWORD", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "untrusted"), "accepted");
 
     // The password from the default variable, with the CA given.
     let mut args = submit_args(&env, "env");
-    args.extend(["--ca-file", ca]);
+    args.extend(["--ca-file", ca].map(String::from));
     let out = rebound_env(&dir, &args, &[("REBOUND_SMTP_PASSWORD", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "env"), "accepted");
@@ -94,7 +77,7 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     // From a file.
     std::fs::write(dir.join("smtp-password"), format!("{pw}\n")).unwrap();
     let mut args = submit_args(&env, "file");
-    args.extend(["--ca-file", ca, "--password-file", "smtp-password"]);
+    args.extend(["--ca-file", ca, "--password-file", "smtp-password"].map(String::from));
     let out = rebound_env(&dir, &args, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "file"), "accepted");
@@ -106,13 +89,13 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     )
     .unwrap();
     let mut args = submit_args(&env, "cli-wins");
-    args.extend(["--ca-file", ca, "--password-env", "MY_SMTP_PW"]);
+    args.extend(["--ca-file", ca, "--password-env", "MY_SMTP_PW"].map(String::from));
     let out = rebound_env(&dir, &args, &[("MY_SMTP_PW", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "cli-wins"), "accepted");
     // Without the flag the file's variable is used: it is unset, and the error says so.
     let mut args = submit_args(&env, "file-var");
-    args.extend(["--ca-file", ca]);
+    args.extend(["--ca-file", ca].map(String::from));
     let out = rebound_env(&dir, &args, &[("MY_SMTP_PW", pw)]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("$NOT_SET_ANYWHERE"), "{}", text(&out));
@@ -120,7 +103,7 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
 
     // A wrong password: refused, nothing sent, and the password is not printed.
     let mut args = submit_args(&env, "wrong");
-    args.extend(["--ca-file", ca, "-vv"]);
+    args.extend(["--ca-file", ca, "-vv"].map(String::from));
     let out = rebound_env(
         &dir,
         &args,

@@ -118,27 +118,12 @@ fn run_model(seed: u64) {
     // Send, killed once at a random point, then resumed.
     let db = dir.join("rebound.db");
     let log_start = std::fs::metadata(&env["POSTFIX_LOG"]).map_or(0, |m| m.len() as usize);
-    let send = [
-        "send",
-        "--campaign",
-        &campaign,
-        "--recipients",
-        "list.csv",
-        "--message",
-        "msg.eml",
-        "--from",
-        &env["SENDER"],
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &env["SMTP_PORT"],
-        "--tls",
-        "none",
-        "--concurrency",
-        "4",
-        "--db",
-        "rebound.db",
-    ];
+    let send = send_argv(&env, &campaign, "list.csv", &env["SMTP_PORT"]);
+    let send: Vec<&str> = send
+        .iter()
+        .map(String::as_str)
+        .chain(["--concurrency", "4"])
+        .collect();
     let kill_at = 20 + rng.below(200);
     let accepted = || {
         try_query(

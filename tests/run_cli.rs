@@ -38,26 +38,7 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
         format!("email,first_name\nU5@{local},Five\n"),
     )
     .unwrap();
-    let out = rebound(
-        &dir,
-        &[
-            "send",
-            "--campaign",
-            &campaign,
-            "--recipients",
-            "camp.csv",
-            "--message",
-            "msg.eml",
-            "--from",
-            &env["SENDER"],
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &env["SMTP_PORT"],
-            "--tls",
-            "none",
-        ],
-    );
+    let out = send_list(&dir, &env, &campaign, "camp.csv", &env["SMTP_PORT"], &[]);
     assert!(out.status.success(), "{}", text(&out));
     std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).expect("password");
     let tag = format!("run{}", std::process::id());

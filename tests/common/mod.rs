@@ -267,17 +267,15 @@ pub fn dsn_message(
     )
 }
 
-/// `rebound send` of `list` (in `dir`, with `msg.eml`) as `campaign` to the stack's
-/// listener on `port`, without TLS, plus `extra` arguments.
-pub fn send_list(
-    dir: &Path,
+/// The arguments of `rebound send` of `list` (with `msg.eml`) as `campaign` to the
+/// stack's listener on `port`, without TLS, into `rebound.db`.
+pub fn send_argv(
     env: &HashMap<String, String>,
     campaign: &str,
     list: &str,
     port: &str,
-    extra: &[&str],
-) -> Output {
-    let mut args = vec![
+) -> Vec<String> {
+    [
         "send",
         "--campaign",
         campaign,
@@ -295,7 +293,22 @@ pub fn send_list(
         "none",
         "--db",
         "rebound.db",
-    ];
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Runs `send_argv` plus `extra` arguments in `dir`.
+pub fn send_list(
+    dir: &Path,
+    env: &HashMap<String, String>,
+    campaign: &str,
+    list: &str,
+    port: &str,
+    extra: &[&str],
+) -> Output {
+    let argv = send_argv(env, campaign, list, port);
+    let mut args: Vec<&str> = argv.iter().map(String::as_str).collect();
     args.extend(extra);
     rebound(dir, &args)
 }
