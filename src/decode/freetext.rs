@@ -1,7 +1,16 @@
 //! The last resort: a message that looks like a bounce (from a mailer daemon, a failure
 //! subject) but that no known format claimed. Recipients and codes are read from its text.
+//!
+//! Plain-text notices differ in layout from MTA to MTA and from version to version, so this
+//! path assumes no layout: the report is the text before the returned copy of the message
+//! (only a real copy mark cuts it; the report's own headings, such as Sendmail's "Transcript
+//! of session follows", are where the cause is written), the recipient is the first address
+//! of the report that is not the sender's nor the daemon's, and the diagnostic is the
+//! paragraph that names it, widened to the next paragraphs, then to the whole report, until
+//! it carries wording that names a cause or a status code. No status code is required: the
+//! reason is read from the wording (`reason::decide`).
 
-use super::{address, family::common, status, Draft, Mail};
+use super::{address, reason, status, text::find_ci, Draft, Mail};
 
 const SUBJECTS: &[&str] = &[
     "undeliver",
@@ -10,19 +19,57 @@ const SUBJECTS: &[&str] = &[
     "delivery failure",
     "delivery failed",
     "delivery has failed",
+    "delivery problem",
+    "delivery notification",
     "failure notice",
+    "failure delivery",
     "returned mail",
     "mail delivery failed",
     "mail delivery failure",
     "could not be delivered",
+    "couldn't be delivered",
     "non remis",
     "nondeliverable",
     "non-deliverable",
+    "non deliverable",
+    "not delivered",
     "message not delivered",
     "rejected",
     "mail system error",
     "warning: could not send message",
+    "returned to sender",
+    "delivery error",
+    "mail failure",
+    "unzustellbar",
+    "nicht zustellbar",
 ];
+
+/// Lines that start the returned copy of the message (case-insensitive). Only copy marks:
+/// the report's section headings are not among them.
+const COPY_MARKS: &[&str] = &[
+    "--- below this line is a copy of the message",
+    "------ this is a copy of the message",
+    "------ a copy of the message",
+    "----- original message -----",
+    "------ original message ------",
+    "---- original message ----",
+    "--- original message follows",
+    "original message follows",
+    "----- unsent message follows -----",
+    "------ unsent message follows ------",
+    "--- message follows ---",
+    "------ the message's headers follow",
+    "--- the header of the original message is following",
+    "---------- forwarded message ----------",
+    "content-type: message/rfc822",
+    "\nreturn-path: <",
+    "\nreceived: from ",
+];
+
+/// How far the diagnostic may widen, in paragraphs after the recipient's.
+const MAX_EXTRA_PARAGRAPHS: usize = 3;
+/// The longest diagnostic taken from the whole report, in bytes.
+const MAX_REPORT: usize = 1500;
 
 /// Whether the message presents itself as a bounce (sender or subject).
 pub(crate) fn looks_like_bounce(mail: &Mail) -> bool {
@@ -34,21 +81,138 @@ pub(crate) fn looks_like_bounce(mail: &Mail) -> bool {
         || SUBJECTS.iter().any(|s| subject.contains(s))
 }
 
+/// The report: the text before the first copy mark that is not at its very start.
+fn report_text(text: &str) -> &str {
+    let cut = COPY_MARKS
+        .iter()
+        .filter_map(|m| find_ci(text, m))
+        .filter(|&i| i > 0)
+        .min()
+        .unwrap_or(text.len());
+    text.get(..cut).unwrap_or(text)
+}
+
+/// Whether a text names a cause the reason rules can read: a phrase or a status code.
+fn names_a_cause(text: &str) -> bool {
+    !reason::scan(text).is_empty() || status::find_status(text).is_some()
+}
+
+/// The paragraphs of `text` (split at blank lines), with their byte offsets.
+fn paragraphs(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if line.trim().is_empty() {
+            if let Some(p) = text.get(start..at) {
+                if !p.trim().is_empty() {
+                    out.push((start, p));
+                }
+            }
+            start = at + line.len();
+        }
+        at += line.len();
+    }
+    if let Some(p) = text.get(start..) {
+        if !p.trim().is_empty() {
+            out.push((start, p));
+        }
+    }
+    out
+}
+
+/// The diagnostic for `rcpt`: its paragraph, widened while it names no cause.
+fn diagnostic(report: &str, rcpt: &str) -> Option<String> {
+    let paras = paragraphs(report);
+    let at = find_ci(report, rcpt);
+    let first = at.and_then(|at| paras.iter().position(|(s, p)| at >= *s && at < s + p.len()));
+    if let Some(i) = first {
+        let mut diag = String::new();
+        for (_, p) in paras.iter().skip(i).take(1 + MAX_EXTRA_PARAGRAPHS) {
+            if !diag.is_empty() {
+                diag.push(' ');
+            }
+            diag.push_str(p);
+            if names_a_cause(&diag) {
+                return Some(super::draft::squeeze(&diag));
+            }
+        }
+    }
+    // The cause may stand before the address ("... does not exist: a@b"), or anywhere.
+    let mut end = report.len().min(MAX_REPORT);
+    while !report.is_char_boundary(end) {
+        end -= 1;
+    }
+    let whole = super::draft::squeeze(report.get(..end)?);
+    if names_a_cause(&whole) {
+        return Some(whole);
+    }
+    first.map(|i| super::draft::squeeze(paras[i].1))
+}
+
 /// One record per failed address found in the text, when the message looks like a bounce.
 pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     if !looks_like_bounce(mail) {
         return None;
     }
-    let body = common::before_original(&mail.text);
-    let own: Vec<String> = ["from", "to", "reply-to", "return-path"]
+    let body = report_text(&mail.text);
+    let own: Vec<String> = ["from", "to", "reply-to", "return-path", "sender"]
         .iter()
         .filter_map(|h| mail.header(h).and_then(address::clean))
+        .chain(mail.original_header("from").and_then(address::clean))
         .collect();
     let rcpt = address::all_in(body)
         .into_iter()
         .find(|a| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a)))
         .or_else(|| mail.original_header("to").and_then(address::clean))?;
-    let diag = common::lines_near(body, &rcpt)
-        .or_else(|| status::find_status(body).map(|_| common::squeeze_lines(body, 3)))?;
+    let diag = diagnostic(body, &rcpt)?;
     Some(vec![Draft::new(Some(rcpt), Some(diag))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mail(subject: &str, body: &str) -> Mail {
+        let raw = format!(
+            "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: sender@example.com\nSubject: {subject}\n\n{body}"
+        );
+        Mail::parse(raw.as_bytes()).expect("a message")
+    }
+
+    #[test]
+    fn report_headings_do_not_cut_the_report() {
+        // Sendmail's layout without a delivery-status part (sendmail: savemail.c headings).
+        let m = mail(
+            "Returned mail: see transcript for details",
+            "The original message was received at Tue, 1 Dec 2026 04:00:00 +0000\n\n   ----- The following addresses had permanent fatal errors -----\n<rcpt@example.net>\n\n   ----- Transcript of session follows -----\n<rcpt@example.net>... Deferred: Connection timed out with mx.example.net.\nMessage could not be delivered for 5 days\n",
+        );
+        let d = parse(&m).expect("a record");
+        assert_eq!(d[0].recipient.as_deref(), Some("rcpt@example.net"));
+        let diag = d[0].diagnostic.as_deref().unwrap_or("");
+        assert!(diag.contains("Connection timed out"), "{diag}");
+    }
+
+    #[test]
+    fn the_cause_may_follow_in_the_next_paragraph() {
+        let m = mail(
+            "Undeliverable mail",
+            "Delivery to the following recipient failed permanently:\n\n    rcpt@example.net\n\nTechnical details of permanent failure:\n550 Relaying denied\n",
+        );
+        let d = parse(&m).expect("a record");
+        let diag = d[0].diagnostic.as_deref().unwrap_or("");
+        assert!(diag.contains("Relaying denied"), "{diag}");
+    }
+
+    #[test]
+    fn the_copy_of_the_message_is_not_read() {
+        let m = mail(
+            "failure notice",
+            "Your message to rcpt@example.net could not be delivered.\n\n----- Original message -----\nTo: other@example.org\nSubject: user unknown\n",
+        );
+        let d = parse(&m).expect("a record");
+        assert_eq!(d[0].recipient.as_deref(), Some("rcpt@example.net"));
+        let diag = d[0].diagnostic.as_deref().unwrap_or("");
+        assert!(!diag.contains("user unknown"), "{diag}");
+    }
 }

@@ -838,6 +838,10 @@ impl Hits {
             self.found.push((r, phrase));
         }
     }
+    /// Whether no phrase of any reason occurred.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
     /// The phrase of this reason that occurred.
     pub fn phrase(&self, r: Reason) -> Option<&'static str> {
         self.found.iter().find(|(x, _)| *x == r).map(|(_, p)| *p)
@@ -854,9 +858,22 @@ pub(crate) fn scan(text: &str) -> Hits {
     let blanked = crate::decode::address::blank_addresses(text);
     let text = blanked.as_ref();
     let m = &*MATCHER;
-    for hit in m.ac.find_overlapping_iter(text) {
-        let (rank, phrase) = m.meta[hit.pattern().as_usize()];
-        hits.add(TABLE[rank].0, phrase);
+    // A phrase inside a longer phrase of another reason at the same place is part of that
+    // wording, not a witness of its own: "access denied" (blocked) inside "recipient
+    // address rejected: access denied" (userunknown). Overlapping matches come sorted by
+    // end; a match is dropped when another one covers its span and is longer.
+    let spans: Vec<(usize, usize, usize)> =
+        m.ac.find_overlapping_iter(text)
+            .map(|h| (h.start(), h.end(), h.pattern().as_usize()))
+            .collect();
+    for &(start, end, pat) in &spans {
+        let (rank, phrase) = m.meta[pat];
+        let covered = spans
+            .iter()
+            .any(|&(s, e, p)| s <= start && end <= e && e - s > end - start && m.meta[p].0 != rank);
+        if !covered {
+            hits.add(TABLE[rank].0, phrase);
+        }
     }
     for (re, rank, pattern) in &m.regexes {
         let r = TABLE[*rank].0;
