@@ -2,6 +2,7 @@
 
 mod decide;
 mod phrases;
+mod sourced;
 mod status_table;
 
 pub(crate) use decide::{decide, Facts};

@@ -757,8 +757,9 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
 
 struct Matcher {
     ac: AhoCorasick,
-    /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase).
-    meta: Vec<(usize, &'static str)>,
+    /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase, its source
+    /// tag when it comes from `sourced::SOURCED`).
+    meta: Vec<(usize, &'static str, Option<&'static str>)>,
     /// The patterns of `REGEXES`, compiled, with (rank, the pattern).
     regexes: Vec<(Regex, usize, &'static str)>,
 }
@@ -804,8 +805,12 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     for (rank, (_, phrases)) in TABLE.iter().enumerate() {
         for p in phrases.iter() {
             patterns.push(*p);
-            meta.push((rank, *p));
+            meta.push((rank, *p, None));
         }
+    }
+    for e in super::sourced::SOURCED {
+        patterns.push(e.phrase);
+        meta.push((rank_of(e.reason), e.phrase, Some(e.source)));
     }
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
@@ -825,26 +830,46 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
 /// Which reasons' phrases occur in a text, with the first phrase seen for each.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Hits {
-    found: Vec<(Reason, &'static str)>,
+    /// (reason, phrase, source tag of a sourced phrase), first phrase seen per reason.
+    found: Vec<(Reason, &'static str, Option<&'static str>)>,
 }
 
 impl Hits {
     /// Whether a phrase of this reason occurs.
     pub fn has(&self, r: Reason) -> bool {
-        self.found.iter().any(|(x, _)| *x == r)
+        self.found.iter().any(|(x, _, _)| *x == r)
     }
-    fn add(&mut self, r: Reason, phrase: &'static str) {
-        if !self.has(r) {
-            self.found.push((r, phrase));
+    /// Records a phrase; of several phrases of one reason the longest is kept (the most
+    /// specific wording is the best evidence).
+    fn add(&mut self, r: Reason, phrase: &'static str, source: Option<&'static str>) {
+        match self.found.iter_mut().find(|(x, _, _)| *x == r) {
+            Some(e) if e.1.len() < phrase.len() => *e = (r, phrase, source),
+            Some(_) => {}
+            None => self.found.push((r, phrase, source)),
         }
+    }
+    /// The evidence text for this reason's phrase: `phrase "..."`, with the source tag of a
+    /// sourced phrase (`phrase "..." (gmail-catalog)`).
+    pub fn cite(&self, r: Reason) -> Option<String> {
+        self.found
+            .iter()
+            .find(|(x, _, _)| *x == r)
+            .map(|(_, p, s)| match s {
+                Some(s) => format!("phrase \"{p}\" ({s})"),
+                None => format!("phrase \"{p}\""),
+            })
     }
     /// Whether no phrase of any reason occurred.
     pub fn is_empty(&self) -> bool {
         self.found.is_empty()
     }
     /// The phrase of this reason that occurred.
+    #[cfg(test)]
     pub fn phrase(&self, r: Reason) -> Option<&'static str> {
-        self.found.iter().find(|(x, _)| *x == r).map(|(_, p)| *p)
+        self.found
+            .iter()
+            .find(|(x, _, _)| *x == r)
+            .map(|(_, p, _)| *p)
     }
 }
 
@@ -867,18 +892,20 @@ pub(crate) fn scan(text: &str) -> Hits {
             .map(|h| (h.start(), h.end(), h.pattern().as_usize()))
             .collect();
     for &(start, end, pat) in &spans {
-        let (rank, phrase) = m.meta[pat];
+        let (rank, phrase, source) = m.meta[pat];
         let covered = spans
             .iter()
             .any(|&(s, e, p)| s <= start && end <= e && e - s > end - start && m.meta[p].0 != rank);
         if !covered {
-            hits.add(TABLE[rank].0, phrase);
+            if let Some((r, _)) = TABLE.get(rank) {
+                hits.add(*r, phrase, source);
+            }
         }
     }
     for (re, rank, pattern) in &m.regexes {
         let r = TABLE[*rank].0;
         if !hits.has(r) && re.is_match(text) {
-            hits.add(r, pattern);
+            hits.add(r, pattern, None);
         }
     }
     hits

@@ -1,0 +1,323 @@
+//! Wording from its sources: phrases taken from where the text of a bounce is written (the
+//! MTAs' own message texts, the providers' published error catalogs, the RFCs' status
+//! texts), each with a short tag naming that source, so that coverage is a property of the
+//! table and not of the sample messages. They join the phrases of `phrases::TABLE` in one
+//! automaton and take their reason's precedence there.
+//!
+//! Source tags: `postfix:<program>`, `exim:<part>`, `sendmail:<file>`, `qmail:<program>`,
+//! `courier`, `opensmtpd`, `dovecot:lda`, `rfc3463`, `rfc5248`, `rfc7372`, `rfc5321`,
+//! `gmail-catalog` (Google's "Gmail SMTP errors and codes"), `ms365-ndr` (Microsoft's
+//! "Email non-delivery reports and SMTP errors in Exchange Online" by enhanced code),
+//! `yahoo` (postmaster error codes), `icloud`, `outlook.com`, `aol`, `comcast`, `orange`,
+//! `gmx`, `mailru`, `yandex`, `tencent`, `netease`; `generic-mta` for a wording that many
+//! MTAs share (an RFC 5321 reply text variant) and that no single source owns.
+
+use super::Reason;
+
+/// One phrase (lower case, white space squeezed) and where its wording comes from.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Wording {
+    pub reason: Reason,
+    pub phrase: &'static str,
+    pub source: &'static str,
+}
+
+const fn w(reason: Reason, phrase: &'static str, source: &'static str) -> Wording {
+    Wording {
+        reason,
+        phrase,
+        source,
+    }
+}
+
+use Reason::*;
+
+/// The sourced phrases, grouped by reason. Order inside the table does not matter: a
+/// reason's precedence is its place in `phrases::TABLE` and in `decide`'s passes.
+pub(crate) static SOURCED: &[Wording] = &[
+    // Queue lifetime reached: the MTA gave up retrying.
+    w(Expired, "cannot send message for", "sendmail:savemail"),
+    w(
+        Expired,
+        "message could not be delivered for",
+        "sendmail:savemail",
+    ),
+    w(
+        Expired,
+        "could not send message for past",
+        "sendmail:savemail",
+    ),
+    w(Expired, "have been failing for a long time", "exim:retry"),
+    w(Expired, "retry time exceeded", "generic-mta"),
+    w(Expired, "in the queue for too long", "generic-mta"),
+    w(Expired, "message has expired", "generic-mta"),
+    w(Expired, "delivery time exceeded", "generic-mta"),
+    w(Expired, "maximum queue time", "generic-mta"),
+    w(Expired, "message expired, connection", "ms365-ndr"),
+    w(Expired, "message delayed and expired", "ms365-ndr"),
+    w(Expired, "delivery expired", "ms365-ndr"),
+    w(
+        Expired,
+        "unable to deliver this message in the allotted time",
+        "generic-mta",
+    ),
+    // The local part does not exist (address-level, hard): only exact verdict texts.
+    w(
+        UserUnknown,
+        "recipient not found by smtp address lookup",
+        "ms365-ndr",
+    ),
+    w(UserUnknown, "recipnotfound", "ms365-ndr"),
+    w(
+        UserUnknown,
+        "user unknown in virtual alias table",
+        "postfix:smtpd",
+    ),
+    w(
+        UserUnknown,
+        "user unknown in relay recipient table",
+        "postfix:smtpd",
+    ),
+    w(UserUnknown, "mailbox not found or access denied", "tencent"),
+    w(UserUnknown, "no such address", "generic-mta"),
+    w(UserUnknown, "unknown user account", "generic-mta"),
+    w(UserUnknown, "recipient address is invalid", "generic-mta"),
+    // The domain does not exist.
+    w(HostUnknown, "unknown mail domain", "generic-mta"),
+    w(HostUnknown, "no such host", "generic-mta"),
+    w(HostUnknown, "domain lookup failed", "ms365-ndr"),
+    w(
+        HostUnknown,
+        "couldn't find any host named",
+        "qmail:qmail-remote",
+    ),
+    w(
+        HostUnknown,
+        "couldn't find any host by that name",
+        "qmail:qmail-remote",
+    ),
+    w(
+        HostUnknown,
+        "couldn't find a mail exchanger or ip address",
+        "qmail:qmail-remote",
+    ),
+    // Relaying refused.
+    w(
+        NoRelaying,
+        "isn't in my list of allowed rcpthosts",
+        "qmail:qmail-smtpd",
+    ),
+    w(
+        NoRelaying,
+        "not in my list of allowed rcpthosts",
+        "qmail:qmail-smtpd",
+    ),
+    w(NoRelaying, "relaying to", "sendmail:srvrsmtp"),
+    w(NoRelaying, "relay access is denied", "generic-mta"),
+    // The account exists but is disabled or suspended (RFC 3463 x.2.1, Gmail 5.2.1).
+    w(Suspend, "mailbox has been disabled", "generic-mta"),
+    w(
+        Suspend,
+        "mailbox disabled for this recipient",
+        "sendmail:srvrsmtp",
+    ),
+    w(Suspend, "account has been deactivated", "generic-mta"),
+    w(Suspend, "account is deactivated", "generic-mta"),
+    w(Suspend, "mailbox is deactivated", "generic-mta"),
+    w(Suspend, "user is inactive", "generic-mta"),
+    w(Suspend, "account is blocked", "generic-mta"),
+    w(Suspend, "mailbox is blocked", "mailru"),
+    // The mailbox is full (RFC 3463 x.2.2).
+    w(MailboxFull, "out of storage space", "gmail-catalog"),
+    w(MailboxFull, "inbox is full", "generic-mta"),
+    w(MailboxFull, "over the quota", "generic-mta"),
+    w(MailboxFull, "exceeded the quota", "generic-mta"),
+    w(MailboxFull, "quota full", "generic-mta"),
+    w(MailboxFull, "mailbox size limit", "postfix:local"),
+    w(MailboxFull, "user has too many messages", "generic-mta"),
+    w(MailboxFull, "mailbox for user is full", "dovecot:lda"),
+    // The destination's storage is full (RFC 3463 x.3.1, RFC 5321 452).
+    w(SystemFull, "file system full", "generic-mta"),
+    w(SystemFull, "filesystem full", "generic-mta"),
+    w(SystemFull, "mail system storage", "generic-mta"),
+    // Too large for the destination (RFC 3463 x.3.4, RFC 5321 552).
+    w(MesgTooBig, "maximum message size", "generic-mta"),
+    w(MesgTooBig, "message is larger than", "generic-mta"),
+    w(MesgTooBig, "exceeds the size limit", "generic-mta"),
+    w(MesgTooBig, "exceeds the message size", "generic-mta"),
+    w(
+        MesgTooBig,
+        "exceeded google's message size",
+        "gmail-catalog",
+    ),
+    w(MesgTooBig, "message size limits", "gmail-catalog"),
+    w(MesgTooBig, "email is too large", "generic-mta"),
+    w(MesgTooBig, "mail too large", "generic-mta"),
+    w(MesgTooBig, "too large for", "generic-mta"),
+    w(MesgTooBig, "too big for", "generic-mta"),
+    w(MesgTooBig, "message size exceeded", "generic-mta"),
+    // Sender authentication (RFC 7372 x.7.20-x.7.26; SPF RFC 7208, DKIM 6376, DMARC 7489).
+    w(AuthFailure, "dkim signature found", "rfc7372"),
+    w(
+        AuthFailure,
+        "multiple authentication checks failed",
+        "rfc7372",
+    ),
+    w(AuthFailure, "spf validation error", "rfc7372"),
+    w(
+        AuthFailure,
+        "fails to pass authentication checks",
+        "gmail-catalog",
+    ),
+    w(
+        AuthFailure,
+        "does not have authentication information",
+        "gmail-catalog",
+    ),
+    w(AuthFailure, "does not pass dmarc", "ms365-ndr"),
+    w(AuthFailure, "dmarc verification", "ms365-ndr"),
+    w(AuthFailure, "spf check", "generic-mta"),
+    w(AuthFailure, "failed spf", "generic-mta"),
+    w(AuthFailure, "fails spf", "generic-mta"),
+    w(AuthFailure, "dkim fail", "generic-mta"),
+    w(AuthFailure, "failed dkim", "generic-mta"),
+    w(AuthFailure, "dkim check", "generic-mta"),
+    w(AuthFailure, "dmarc fail", "generic-mta"),
+    w(AuthFailure, "dmarc check", "generic-mta"),
+    w(AuthFailure, "dmarc reject", "generic-mta"),
+    // The sending IP has no (matching) PTR record (RFC 7372 x.7.25).
+    w(RequirePtr, "reverse dns validation failed", "rfc7372"),
+    w(RequirePtr, "reverse hostname", "postfix:smtpd"),
+    w(RequirePtr, "does not have a ptr", "gmail-catalog"),
+    w(RequirePtr, "ptr lookup", "generic-mta"),
+    // The sending IP is refused (Microsoft 5.7.606-649, 5.7.750).
+    w(Blocked, "banned sending ip", "ms365-ndr"),
+    w(Blocked, "traffic not accepted from this ip", "ms365-ndr"),
+    w(
+        Blocked,
+        "blocked from sending from unregistered domains",
+        "ms365-ndr",
+    ),
+    w(Blocked, "on our block list", "outlook.com"),
+    w(Blocked, "block list", "generic-mta"),
+    w(Blocked, "blocklist", "generic-mta"),
+    // The sending IP's reputation (Yahoo's TS/TSS deferrals, RFC 7372-era x.7.28).
+    w(
+        BadReputation,
+        "unexpected volume or user complaints",
+        "yahoo",
+    ),
+    w(BadReputation, "user complaints", "yahoo"),
+    w(
+        BadReputation,
+        "unusual rate of unsolicited mail",
+        "gmail-catalog",
+    ),
+    // The sender (envelope from) is refused.
+    w(Rejected, "bad outbound sender", "ms365-ndr"),
+    w(Rejected, "banned sender", "ms365-ndr"),
+    w(Rejected, "sender address is rejected", "generic-mta"),
+    w(Rejected, "sender is rejected", "generic-mta"),
+    // Rejected as spam.
+    w(SpamDetected, "as spam", "generic-mta"),
+    w(SpamDetected, "spam filter", "generic-mta"),
+    w(SpamDetected, "spam probability", "generic-mta"),
+    w(SpamDetected, "spam abuse detected", "ms365-ndr"),
+    w(SpamDetected, "characteristics of spam", "yahoo"),
+    w(SpamDetected, "characteristics indicative of spam", "yahoo"),
+    // Rate limits and connection limits.
+    w(Speeding, "at a rate that prevents", "gmail-catalog"),
+    w(Speeding, "too quickly", "gmail-catalog"),
+    w(Speeding, "submission rate", "ms365-ndr"),
+    w(Speeding, "too much mail from", "postfix:smtpd"),
+    w(TooManyConn, "too many open connections", "generic-mta"),
+    w(TooManyConn, "maximum number of connections", "generic-mta"),
+    w(TooManyConn, "too many connections from", "postfix:smtpd"),
+    w(
+        TooManyConn,
+        "too many concurrent smtp connections",
+        "generic-mta",
+    ),
+    // Not RFC 5322 compliant.
+    w(NotCompliantRfc, "multiple from headers", "gmail-catalog"),
+    w(
+        NotCompliantRfc,
+        "missing a valid address in from: header",
+        "gmail-catalog",
+    ),
+    w(
+        NotCompliantRfc,
+        "missing a valid message-id",
+        "gmail-catalog",
+    ),
+    w(NotCompliantRfc, "section 3.6", "ms365-ndr"),
+    // Policy.
+    w(PolicyViolation, "blocked by policy", "generic-mta"),
+    w(PolicyViolation, "violates our", "generic-mta"),
+    // Virus.
+    w(VirusDetected, "malware detected", "generic-mta"),
+    w(VirusDetected, "contains malware", "generic-mta"),
+    // The local delivery program failed.
+    w(MailerError, "command time limit exceeded", "postfix:pipe"),
+    w(
+        MailerError,
+        "unable to run qmail-local",
+        "qmail:qmail-lspawn",
+    ),
+    w(MailerError, "delivery program", "generic-mta"),
+];
+
+/// Words too weak to decide alone that name the cause of an x.7 refusal (RFC 3463 x.7:
+/// security or policy status): read only when the status is 4.7.x or 5.7.x and no phrase
+/// decided, before the class alone gives `securityerror`. In order: the first match wins.
+pub(crate) static X7_WORDS: &[(&str, Reason)] = &[
+    ("dmarc", AuthFailure),
+    ("dkim", AuthFailure),
+    ("spf", AuthFailure),
+    ("virus", VirusDetected),
+    ("spam", SpamDetected),
+    ("rfc 5322", NotCompliantRfc),
+    ("rfc5322", NotCompliantRfc),
+    ("rfc 822", NotCompliantRfc),
+    ("reputation", BadReputation),
+    ("ptr", RequirePtr),
+    ("blacklist", Blocked),
+    ("listed", Blocked),
+    ("relay", NoRelaying),
+    ("suspended", Suspend),
+    ("disabled", Suspend),
+    ("sender", Rejected),
+    ("policy", PolicyViolation),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_entry_is_lower_case_tagged_and_unique() {
+        let mut seen = std::collections::BTreeSet::new();
+        for e in SOURCED {
+            assert_eq!(e.phrase, e.phrase.to_ascii_lowercase(), "{}", e.phrase);
+            assert!(!e.source.is_empty(), "{} has no source", e.phrase);
+            assert!(seen.insert(e.phrase), "{} twice", e.phrase);
+        }
+        assert!(SOURCED.len() > 100);
+        // A sourced phrase is new wording: the untagged table does not hold it already.
+        for (_, phrases) in super::super::phrases::TABLE {
+            for p in phrases.iter() {
+                assert!(!seen.contains(p), "{p} is in both tables");
+            }
+        }
+        // Every reason of a sourced phrase has a place in the precedence table.
+        for e in SOURCED {
+            assert!(
+                super::super::phrases::TABLE
+                    .iter()
+                    .any(|(r, _)| *r == e.reason),
+                "{} has no rank",
+                e.reason
+            );
+        }
+    }
+}
