@@ -10,12 +10,13 @@
 //! it carries wording that names a cause or a status code. No status code is required: the
 //! reason is read from the wording (`reason::decide`).
 
-use super::{address, reason, status, text::find_ci, Draft, Mail};
+use super::{address, family::common, reason, status, text::find_ci, Draft, Mail};
 
 const SUBJECTS: &[&str] = &[
     "undeliver",
     "undelivered",
     "delivery status notification",
+    "mail delivery status",
     "delivery failure",
     "delivery failed",
     "delivery has failed",
@@ -161,9 +162,23 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         .filter_map(|h| mail.header(h).and_then(address::clean))
         .chain(mail.original_header("from").and_then(address::clean))
         .collect();
+    let foreign =
+        |a: &str| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a));
+    // Several failed addresses, each leading its own block ("<a@b>:" and its text, the
+    // layout of qmail, Exim, Courier and many others): one record each, when every block
+    // names a cause.
+    let blocks = common::address_blocks(body);
+    if blocks.len() >= 2
+        && blocks.iter().all(|d| {
+            d.recipient.as_deref().is_some_and(foreign)
+                && d.diagnostic.as_deref().is_some_and(names_a_cause)
+        })
+    {
+        return Some(blocks);
+    }
     let rcpt = address::all_in(body)
         .into_iter()
-        .find(|a| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a)))
+        .find(|a| foreign(a))
         .or_else(|| mail.original_header("to").and_then(address::clean))?;
     let diag = diagnostic(body, &rcpt)?;
     Some(vec![Draft::new(Some(rcpt), Some(diag))])
@@ -202,6 +217,17 @@ mod tests {
         let d = parse(&m).expect("a record");
         let diag = d[0].diagnostic.as_deref().unwrap_or("");
         assert!(diag.contains("Relaying denied"), "{diag}");
+    }
+
+    #[test]
+    fn one_record_per_address_block() {
+        let m = mail(
+            "Delivery failure",
+            "These addresses failed:\n\n<a@example.net>:\n550 5.1.1 User unknown\n\n<b@example.net>:\n552 5.2.2 Mailbox full\n",
+        );
+        let d = parse(&m).expect("records");
+        let rcpts: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
+        assert_eq!(rcpts, ["a@example.net", "b@example.net"]);
     }
 
     #[test]
