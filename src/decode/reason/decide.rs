@@ -203,6 +203,12 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             } else if named == Some(Reason::UserUnknown) {
                 true
+            } else if named == Some(Reason::NotAccept)
+                && f.status.is_some_and(|s| s.ends_with(".1.10"))
+            {
+                // x.1.10 is RFC 7505's null MX, and Microsoft's "recipient not found by
+                // SMTP address lookup": the wording tells which.
+                hits.has(r)
             } else if named == Some(Reason::Suspend) || temporary(f) {
                 false
             } else if command_is(f, &["RCPT"]) {
@@ -216,6 +222,9 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         }
         Reason::Filtered => {
             if named == Some(Reason::Suspend) {
+                false
+            } else if hits.has(Reason::SpamDetected) && !hits.has(Reason::UserUnknown) {
+                // A content filter that says it found spam: the cause is named.
                 false
             } else if named == Some(Reason::Filtered)
                 || (named.is_none() && !command_is(f, &["RCPT", "MAIL"]))

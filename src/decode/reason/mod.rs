@@ -4,6 +4,8 @@ mod decide;
 mod phrases;
 mod sourced;
 mod status_table;
+#[cfg(test)]
+mod wording_tests;
 
 pub(crate) use decide::{decide, Facts};
 pub(crate) use phrases::scan;

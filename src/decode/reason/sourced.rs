@@ -257,6 +257,9 @@ pub(crate) static SOURCED: &[Wording] = &[
     // Virus.
     w(VirusDetected, "malware detected", "generic-mta"),
     w(VirusDetected, "contains malware", "generic-mta"),
+    // The destination's own system failed.
+    w(SystemError, "temporary local problem", "exim:smtp_in"),
+    w(SystemError, "local configuration error", "generic-mta"),
     // The local delivery program failed.
     w(MailerError, "command time limit exceeded", "postfix:pipe"),
     w(
