@@ -227,7 +227,11 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 // A content filter that says it found spam: the cause is named.
                 false
             } else if named == Some(Reason::Filtered)
-                || (named.is_none() && !command_is(f, &["RCPT", "MAIL"]))
+                || (named.is_none_or(|n| {
+                    // a weak status (x.3.0 "other mail system problem"...) does not name
+                    // the cause; an address-level one does, and is judged above
+                    RETRIED.contains(&n) && !matches!(n, Reason::UserUnknown | Reason::HostUnknown)
+                }) && !command_is(f, &["RCPT", "MAIL"]))
             {
                 hits.has(Reason::UserUnknown) || hits.has(r)
             } else {
