@@ -1,13 +1,16 @@
 //! Phrase tables: diagnostic text → reason. Matching is case-insensitive on text with
-//! white space squeezed; when phrases of several reasons occur, the reason listed first in
-//! `TABLE` wins, so precedence is data (and `order_is_locked` keeps it from drifting).
+//! white space squeezed, in one pass over the text for this table and `sourced::SOURCED`
+//! together. This table decides no precedence: which reason wins when phrases of several
+//! occur is `decide.rs`'s order (its `order_is_locked` test pins it). Inside one scan, a
+//! phrase covered by a longer phrase of another reason does not count, and of several
+//! phrases of one reason the longest is kept as the evidence.
 
 use super::Reason;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// (reason, phrases), strongest first. Phrases are lower case.
+/// (reason, phrases). Phrases are lower case. The order only groups them.
 pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::Expired,
@@ -911,7 +914,8 @@ pub(crate) fn scan(text: &str) -> Hits {
     hits
 }
 
-/// The reason whose phrase occurs in the text, by table order; with the phrase.
+/// The reason whose phrase occurs in the text, by table order; with the phrase. For tests
+/// of the phrases alone (production decides in `decide.rs`).
 #[cfg(test)]
 pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
     let hits = scan(text);
@@ -923,20 +927,6 @@ pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn order_is_locked() {
-        // Precedence is the table order; this list pins it so a reorder is a deliberate act.
-        let order: Vec<&str> = TABLE.iter().map(|(r, _)| r.as_str()).collect();
-        assert_eq!(
-            order.join(","),
-            "expired,virusdetected,authfailure,requireptr,hasmoved,suspend,mailboxfull,\
-mesgtoobig,exceedlimit,hostunknown,userunknown,suppressed,norelaying,blocked,badreputation,\
-spamdetected,toomanyconn,speeding,rejected,systemfull,notaccept,failedstarttls,securityerror,\
-contenterror,notcompliantrfc,policyviolation,filtered,syntaxerror,networkerror,mailererror,\
-systemerror"
-        );
-    }
 
     #[test]
     fn phrases_pick_reasons() {
