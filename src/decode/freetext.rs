@@ -41,8 +41,17 @@ const SUBJECTS: &[&str] = &[
     "returned to sender",
     "delivery error",
     "mail failure",
+    "warning: delayed mail",
+    // Exchange's and others' localised subjects ("Undeliverable"):
     "unzustellbar",
     "nicht zustellbar",
+    "non recapitabile",
+    "no se puede entregar",
+    "onbestelbaar",
+    "não entregue",
+    "impossible de remettre",
+    "niedostarczalne",
+    "nedoručitelné",
 ];
 
 /// Lines that start the returned copy of the message (case-insensitive). Only copy marks:
@@ -167,21 +176,75 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     // Several failed addresses, each leading its own block ("<a@b>:" and its text, the
     // layout of qmail, Exim, Courier and many others): one record each, when every block
     // names a cause.
-    let blocks = common::address_blocks(body);
+    let blocks = merge_same_recipient(common::address_blocks(body));
+    let delayed = is_warning(body);
     if blocks.len() >= 2
         && blocks.iter().all(|d| {
             d.recipient.as_deref().is_some_and(foreign)
                 && d.diagnostic.as_deref().is_some_and(names_a_cause)
         })
     {
-        return Some(blocks);
+        return Some(blocks.into_iter().map(|d| mark(d, delayed)).collect());
     }
     let rcpt = address::all_in(body)
         .into_iter()
         .find(|a| foreign(a))
         .or_else(|| mail.original_header("to").and_then(address::clean))?;
     let diag = diagnostic(body, &rcpt)?;
-    Some(vec![Draft::new(Some(rcpt), Some(diag))])
+    Some(vec![mark(Draft::new(Some(rcpt), Some(diag)), delayed)])
+}
+
+/// Wording of a delay warning: the MTA still retries, nothing has failed yet.
+const WARNING_MARKS: &[&str] = &[
+    "this is a warning only",
+    "warning only",
+    "still being retried",
+    "will be retried until",
+    "will continue to try",
+    "delivery attempts will continue",
+    "has been delayed",
+    "delivery delayed",
+    "delayed mail",
+];
+
+fn is_warning(report: &str) -> bool {
+    WARNING_MARKS.iter().any(|m| find_ci(report, m).is_some())
+}
+
+fn mark(mut d: Draft, delayed: bool) -> Draft {
+    if delayed {
+        d.action = Some(super::Action::Delayed);
+    }
+    d
+}
+
+/// One draft per recipient: a diagnostic wrapped onto a line that starts with the address
+/// again (Postfix writes `<a@b>: host ... said: 550 <a@b>: ...` over two lines) is the
+/// same failure, not a second one.
+fn merge_same_recipient(blocks: Vec<Draft>) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    for b in blocks {
+        let same = out.iter_mut().find(|o| {
+            o.recipient
+                .as_deref()
+                .zip(b.recipient.as_deref())
+                .is_some_and(|(x, y)| x.eq_ignore_ascii_case(y))
+        });
+        match same {
+            Some(o) => {
+                let more = b.diagnostic.unwrap_or_default();
+                let d = o.diagnostic.get_or_insert_with(String::new);
+                if !more.is_empty() {
+                    if !d.is_empty() {
+                        d.push(' ');
+                    }
+                    d.push_str(&more);
+                }
+            }
+            None => out.push(b),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
