@@ -186,12 +186,54 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     {
         return Some(blocks.into_iter().map(|d| mark(d, delayed)).collect());
     }
-    let rcpt = address::all_in(body)
-        .into_iter()
-        .find(|a| foreign(a))
+    let rcpt = pick_recipient(mail, body, &foreign)
         .or_else(|| mail.original_header("to").and_then(address::clean))?;
     let diag = diagnostic(body, &rcpt)?;
     Some(vec![mark(Draft::new(Some(rcpt), Some(diag)), delayed)])
+}
+
+/// Local parts of role addresses a report names for help ("contact hostmaster@..."):
+/// taken as the recipient only when nothing else is named.
+const ROLE_LOCAL_PARTS: &[&str] = &[
+    "abuse",
+    "hostmaster",
+    "webmaster",
+    "support",
+    "help",
+    "helpdesk",
+    "noreply",
+    "no-reply",
+    "admin",
+    "administrator",
+    "security",
+    "spam",
+];
+
+/// The failed recipient among the report's addresses: one the returned message was
+/// addressed to (its To/Cc) first, then any address that is not a role address, then a
+/// role address; the first in the text at equal rank.
+fn pick_recipient(mail: &Mail, body: &str, foreign: &dyn Fn(&str) -> bool) -> Option<String> {
+    let addressed: Vec<String> = ["to", "cc"]
+        .iter()
+        .filter_map(|h| mail.original_header(h))
+        .flat_map(address::all_in)
+        .collect();
+    let rank = |a: &str| {
+        let local = a.split('@').next().unwrap_or("").to_ascii_lowercase();
+        if addressed.iter().any(|o| o.eq_ignore_ascii_case(a)) {
+            0
+        } else if ROLE_LOCAL_PARTS.contains(&local.as_str()) {
+            2
+        } else {
+            1
+        }
+    };
+    address::all_in(body)
+        .into_iter()
+        .filter(|a| foreign(a))
+        .enumerate()
+        .min_by_key(|(i, a)| (rank(a), *i))
+        .map(|(_, a)| a)
 }
 
 /// Wording of a delay warning: the MTA still retries, nothing has failed yet.
@@ -291,6 +333,16 @@ mod tests {
         let d = parse(&m).expect("records");
         let rcpts: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
         assert_eq!(rcpts, ["a@example.net", "b@example.net"]);
+    }
+
+    #[test]
+    fn a_help_address_is_not_the_recipient() {
+        let m = mail(
+            "Undeliverable mail",
+            "For help, write to support@mx.example.org.\n\nYour message to rcpt@example.net was refused: 550 5.1.1 User unknown\n",
+        );
+        let d = parse(&m).expect("a record");
+        assert_eq!(d[0].recipient.as_deref(), Some("rcpt@example.net"));
     }
 
     #[test]
