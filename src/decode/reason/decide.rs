@@ -203,6 +203,11 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             } else if named == Some(Reason::UserUnknown) {
                 true
+            } else if f.status.is_some_and(|s| s.ends_with(".4.1")) && !temporary(f) {
+                // Microsoft's directory-based edge blocking answers an address its
+                // directory lacks with 5.4.1 "Recipient address rejected: Access denied"
+                // (ms365-ndr 5.4.1), always at RCPT.
+                hits.has(r)
             } else if named == Some(Reason::NotAccept)
                 && f.status.is_some_and(|s| s.ends_with(".1.10"))
             {

@@ -12,6 +12,7 @@ use Reason::*;
 /// (status, diagnostic as the DSN quotes it, expected reason). No SMTP command is given:
 /// the wording and the status must decide.
 const CASES: &[(&str, &str, Reason)] = &[
+    ("5.4.1", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", UserUnknown),
     ("5.7.1", "550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus", Blocked),
     ("5.7.1", "550 5.7.1 Message rejected as spam by Content Filtering.", SpamDetected),
     ("5.7.1", "550 5.7.1 Unauthenticated email from example.com is not accepted due to domain's DMARC policy", AuthFailure),
