@@ -7,10 +7,8 @@ mod amavis;
 mod amazonses;
 mod amazonworkmail;
 mod barracuda;
-mod bigfoot;
 mod biglobe;
 pub(crate) mod common;
-mod courier;
 mod domino;
 mod dovecot;
 mod dragonfly;
@@ -28,20 +26,17 @@ mod imailserver;
 mod kddi;
 mod mailfoundry;
 mod mailmarshal;
-mod mcafee;
 mod messagingserver;
 mod mfilter;
 mod mxlogic;
 mod notes;
 mod office365;
 mod opensmtpd;
-mod outlook;
 mod postfix;
 mod powermta;
 mod qmail;
-mod receivingses;
 mod sendgrid;
-mod surfcontrol;
+mod spec;
 mod trendmicro;
 mod v5sendmail;
 mod verizon;
@@ -52,7 +47,6 @@ mod x4;
 mod x5;
 mod x6;
 mod yahoo;
-mod yandex;
 mod zoho;
 
 use super::{Draft, Mail};
@@ -72,19 +66,19 @@ static BEFORE_DSN: &[&Family] = &[
     &opensmtpd::FAMILY,
     &messagingserver::FAMILY,
     &office365::FAMILY,
-    &outlook::FAMILY,
-    &receivingses::FAMILY,
+    &spec::OUTLOOK_FAMILY,
+    &spec::RECEIVINGSES_FAMILY,
     &amazonses::FAMILY,
     &barracuda::FAMILY,
-    &surfcontrol::FAMILY,
+    &spec::SURFCONTROL_FAMILY,
     &powermta::FAMILY,
     &sendgrid::FAMILY,
     &x3::FAMILY,
     &exchange2007::FAMILY,
-    &mcafee::FAMILY,
-    &courier::FAMILY,
-    &yandex::FAMILY,
-    &bigfoot::FAMILY,
+    &spec::MCAFEE_FAMILY,
+    &spec::COURIER_FAMILY,
+    &spec::YANDEX_FAMILY,
+    &spec::BIGFOOT_FAMILY,
     &amavis::FAMILY,
 ];
 
