@@ -142,22 +142,28 @@ fn diagnostic(report: &str, rcpt: &str) -> Option<String> {
             if !diag.is_empty() {
                 diag.push(' ');
             }
-            diag.push_str(p);
+            diag.push_str(clip(p, MAX_REPORT));
             if names_a_cause(&diag) {
                 return Some(super::draft::squeeze(&diag));
             }
         }
     }
     // The cause may stand before the address ("... does not exist: a@b"), or anywhere.
-    let mut end = report.len().min(MAX_REPORT);
-    while !report.is_char_boundary(end) {
-        end -= 1;
-    }
-    let whole = super::draft::squeeze(report.get(..end)?);
+    let whole = super::draft::squeeze(clip(report, MAX_REPORT));
     if names_a_cause(&whole) {
         return Some(whole);
     }
-    first.map(|i| super::draft::squeeze(paras[i].1))
+    first.map(|i| super::draft::squeeze(clip(paras[i].1, MAX_REPORT)))
+}
+
+/// At most `n` bytes of `s`, cut at a character boundary: a report without blank lines
+/// can be megabytes long, a diagnostic is read from its start.
+fn clip(s: &str, n: usize) -> &str {
+    let mut end = s.len().min(n);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s.get(..end).unwrap_or("")
 }
 
 /// One record per failed address found in the text, when the message looks like a bounce.

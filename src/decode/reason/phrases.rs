@@ -763,6 +763,8 @@ struct Matcher {
     /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase, its source
     /// tag when it comes from `sourced::SOURCED`).
     meta: Vec<(usize, &'static str, Option<&'static str>)>,
+    /// The length of the longest phrase, in bytes.
+    longest: usize,
     /// The patterns of `REGEXES`, compiled, with (rank, the pattern).
     regexes: Vec<(Regex, usize, &'static str)>,
 }
@@ -827,7 +829,13 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
             (re, rank_of(*r), *p)
         })
         .collect();
-    Matcher { ac, meta, regexes }
+    let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+    Matcher {
+        ac,
+        meta,
+        longest,
+        regexes,
+    }
 });
 
 /// Which reasons' phrases occur in a text, with the first phrase seen for each.
@@ -888,16 +896,21 @@ pub(crate) fn scan(text: &str) -> Hits {
     let m = &*MATCHER;
     // A phrase inside a longer phrase of another reason at the same place is part of that
     // wording, not a witness of its own: "access denied" (blocked) inside "recipient
-    // address rejected: access denied" (userunknown). Overlapping matches come sorted by
-    // end; a match is dropped when another one covers its span and is longer.
-    let spans: Vec<(usize, usize, usize)> =
+    // address rejected: access denied" (userunknown). A match is dropped when a longer
+    // match of another reason covers its span. Spans are sorted by end, and a cover ends
+    // at most `m.longest` bytes after the covered match: the check looks only there, so
+    // a long text full of phrases stays linear.
+    let mut spans: Vec<(usize, usize, usize)> =
         m.ac.find_overlapping_iter(text)
             .map(|h| (h.start(), h.end(), h.pattern().as_usize()))
             .collect();
+    spans.sort_unstable_by_key(|&(s, e, _)| (e, s));
     for &(start, end, pat) in &spans {
         let (rank, phrase, source) = m.meta[pat];
-        let covered = spans
+        let from = spans.partition_point(|&(_, e, _)| e < end);
+        let covered = spans[from..]
             .iter()
+            .take_while(|&&(_, e, _)| e <= end + m.longest)
             .any(|&(s, e, p)| s <= start && end <= e && e - s > end - start && m.meta[p].0 != rank);
         if !covered {
             if let Some((r, _)) = TABLE.get(rank) {
