@@ -12,6 +12,13 @@ use Reason::*;
 /// (status, diagnostic as the DSN quotes it, expected reason). No SMTP command is given:
 /// the wording and the status must decide.
 const CASES: &[(&str, &str, Reason)] = &[
+    ("5.0.0", "554 DT:SPM 163 smtp3, please see the help page on spam", SpamDetected),
+    ("5.0.0", "550 MI:SPF sending IP not permitted by the domain's SPF", AuthFailure),
+    ("4.0.0", "421 HL:ICC too many concurrent connections from this IP", TooManyConn),
+    ("5.0.0", "550 Ip frequency limited", Speeding),
+    ("5.1.2", "553 5.1.2 We weren't able to find the recipient domain. Please check for any spelling errors", HostUnknown),
+    ("5.6.0", "554 5.6.0 Mail message is malformed. Not accepted", ContentError),
+    ("5.0.0", "550 DY-001 Unfortunately, messages from 192.0.2.1 weren't sent. Hotmail does not relay dynamically-assigned IP ranges", Blocked),
     ("5.4.1", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281)", UserUnknown),
     ("5.7.1", "550 5.7.1 Service unavailable, Client host [192.0.2.1] blocked using Spamhaus", Blocked),
     ("5.7.1", "550 5.7.1 Message rejected as spam by Content Filtering.", SpamDetected),
