@@ -131,29 +131,45 @@ fn paragraphs(text: &str) -> Vec<(usize, &str)> {
     out
 }
 
-/// The diagnostic for `rcpt`: its paragraph, widened while it names no cause.
-fn diagnostic(report: &str, rcpt: &str) -> Option<String> {
+/// The words about `rcpt` in a message's human-readable text (before the returned copy):
+/// its paragraph, widened to the next ones while it names no cause; `None` when they name
+/// none.
+pub(crate) fn cause_near(text: &str, rcpt: &str) -> Option<String> {
+    let report = report_text(text);
     let paras = paragraphs(report);
-    let at = find_ci(report, rcpt);
-    let first = at.and_then(|at| paras.iter().position(|(s, p)| at >= *s && at < s + p.len()));
-    if let Some(i) = first {
-        let mut diag = String::new();
-        for (_, p) in paras.iter().skip(i).take(1 + MAX_EXTRA_PARAGRAPHS) {
-            if !diag.is_empty() {
-                diag.push(' ');
-            }
-            diag.push_str(clip(p, MAX_REPORT));
-            if names_a_cause(&diag) {
-                return Some(super::draft::squeeze(&diag));
-            }
+    let at = find_ci(report, rcpt)?;
+    let i = paras
+        .iter()
+        .position(|(s, p)| at >= *s && at < s + p.len())?;
+    let mut diag = String::new();
+    for (_, p) in paras.iter().skip(i).take(1 + MAX_EXTRA_PARAGRAPHS) {
+        if !diag.is_empty() {
+            diag.push(' ');
         }
+        diag.push_str(clip(p, MAX_REPORT));
+        if names_a_cause(&diag) {
+            return Some(super::draft::squeeze(&diag));
+        }
+    }
+    None
+}
+
+/// The diagnostic for `rcpt`: its paragraph, widened while it names no cause; else the
+/// report's start when that names one; else the paragraph alone.
+fn diagnostic(report: &str, rcpt: &str) -> Option<String> {
+    if let Some(d) = cause_near(report, rcpt) {
+        return Some(d);
     }
     // The cause may stand before the address ("... does not exist: a@b"), or anywhere.
     let whole = super::draft::squeeze(clip(report, MAX_REPORT));
     if names_a_cause(&whole) {
         return Some(whole);
     }
-    first.map(|i| super::draft::squeeze(clip(paras[i].1, MAX_REPORT)))
+    let at = find_ci(report, rcpt)?;
+    paragraphs(report)
+        .into_iter()
+        .find(|(s, p)| at >= *s && at < s + p.len())
+        .map(|(_, p)| super::draft::squeeze(clip(p, MAX_REPORT)))
 }
 
 /// At most `n` bytes of `s`, cut at a character boundary: a report without blank lines
