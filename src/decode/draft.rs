@@ -215,7 +215,8 @@ fn decide(
             && d.diagnostic_type.is_some()
             && postfix_report(mail),
     };
-    reason::decide(&facts, &reason::scan(diag))
+    let (r, rule): (Reason, reason::Rule) = reason::decide_rule(&facts, &reason::scan(diag));
+    (r, rule.to_string())
 }
 
 /// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).

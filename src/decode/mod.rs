@@ -221,7 +221,7 @@ pub fn classify_reply(reply: &str, command: Option<&str>) -> (Reason, bool) {
         delayed: false,
         gave_up: false,
     };
-    let (r, _) = reason::decide(&facts, &reason::scan(reply));
+    let (r, _) = reason::decide_rule(&facts, &reason::scan(reply));
     let permanent = replycode
         .as_deref()
         .or(code.as_deref())

@@ -268,7 +268,8 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     }
 }
 
-/// The reason, and the rule that gave it as evidence text (see [`decide_rule`]).
+/// The reason, and the rule that gave it as evidence text (see [`decide_rule`]). For callers
+/// that still keep the rule as a string (the Exim family); new code takes the typed rule.
 pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
     let (r, rule) = decide_rule(f, hits);
     (r, rule.to_string())
