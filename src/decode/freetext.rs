@@ -15,8 +15,11 @@ use super::{address, family::common, reason, status, text::find_ci, Draft, Mail}
 const SUBJECTS: &[&str] = &[
     "undeliver",
     "undelivered",
-    "delivery status notification",
-    "mail delivery status",
+    "delivery status",
+    "delivery report",
+    "non-delivery",
+    "nondelivery",
+    "not be delivered",
     "delivery failure",
     "delivery failed",
     "delivery has failed",
@@ -83,12 +86,19 @@ const MAX_REPORT: usize = 1500;
 
 /// Whether the message presents itself as a bounce (sender or subject).
 pub(crate) fn looks_like_bounce(mail: &Mail) -> bool {
+    from_daemon(mail)
+        || SUBJECTS
+            .iter()
+            .any(|s| mail.subject.to_ascii_lowercase().contains(s))
+}
+
+/// Whether the sender is a mail system (not a person or a shop writing about "delivery").
+fn from_daemon(mail: &Mail) -> bool {
     let from = mail.from().to_ascii_lowercase();
-    let subject = mail.subject.to_ascii_lowercase();
     from.contains("mailer-daemon")
         || from.contains("postmaster")
         || from.contains("mail delivery")
-        || SUBJECTS.iter().any(|s| subject.contains(s))
+        || from.contains("courier mail server")
 }
 
 /// The report: the text before the first copy mark that is not at its very start.
@@ -211,6 +221,11 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let rcpt = pick_recipient(mail, body, &foreign)
         .or_else(|| mail.original_header("to").and_then(address::clean))?;
     let diag = diagnostic(body, &rcpt)?;
+    // Detected by its subject alone, a message must also name a cause: "delivery status
+    // of your order" from a shop is not a bounce.
+    if !from_daemon(mail) && !names_a_cause(&diag) {
+        return None;
+    }
     Some(vec![mark(Draft::new(Some(rcpt), Some(diag)), delayed)])
 }
 
@@ -355,6 +370,13 @@ mod tests {
         let d = parse(&m).expect("records");
         let rcpts: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
         assert_eq!(rcpts, ["a@example.net", "b@example.net"]);
+    }
+
+    #[test]
+    fn a_subject_alone_needs_a_cause() {
+        let raw = "From: Shop <orders@shop.example>\nTo: ken@example.org\nSubject: Delivery status of your order\n\nYour parcel is on its way. Questions: help@shop.example\n";
+        let m = Mail::parse(raw.as_bytes()).expect("a message");
+        assert!(parse(&m).is_none());
     }
 
     #[test]
