@@ -328,3 +328,38 @@ fn compare(exp: &ExpectedFile, got: &[Bounce], c: &mut Counts, misses: &mut Vec<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(name: &str, family: &str) -> ExpectedFile {
+        ExpectedFile {
+            file: name.to_string(),
+            family: family.to_string(),
+            bounces: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn halves_split_each_family_by_file_name() {
+        // Listed out of order: the numbering follows file names within each family.
+        let all = vec![
+            file("b-03.eml", "b"),
+            file("a-02.eml", "a"),
+            file("a-01.eml", "a"),
+            file("b-01.eml", "b"),
+            file("a-07.eml", "a"),
+        ];
+        let names = |h| -> Vec<String> {
+            select_half(all.clone(), h)
+                .into_iter()
+                .map(|e| e.file)
+                .collect()
+        };
+        assert_eq!(names(Half::Odd), ["a-01.eml", "b-01.eml", "a-07.eml"]);
+        assert_eq!(names(Half::Even), ["b-03.eml", "a-02.eml"]);
+        assert_eq!("odd".parse::<Half>(), Ok(Half::Odd));
+        assert!("third".parse::<Half>().is_err());
+    }
+}
