@@ -90,3 +90,58 @@ fn wording_cases_get_their_reason() {
         wrong.join("\n")
     );
 }
+
+fn reason_of(diag: &str, status: Option<&str>, command: Option<&str>) -> (Reason, String) {
+    let f = Facts {
+        diag,
+        status,
+        replycode: None,
+        command,
+        diagnostic_type: Some("smtp"),
+        ..Facts::default()
+    };
+    decide(&f, &scan(diag))
+}
+
+#[test]
+fn x7_refusals_say_which_policy() {
+    let cases = [
+        ("550 5.7.1 Message rejected: SPAM", Reason::SpamDetected),
+        ("550 5.7.1 Rejected by DMARC", Reason::AuthFailure),
+        (
+            "554 5.7.1 Message refused by local policy",
+            Reason::PolicyViolation,
+        ),
+        ("550 5.7.1 Your account is suspended", Reason::Suspend),
+        ("550 5.7.1 Not allowed", Reason::SecurityError),
+    ];
+    for (diag, want) in cases {
+        assert_eq!(
+            reason_of(diag, Some("5.7.1"), Some("DATA")).0,
+            want,
+            "{diag}"
+        );
+    }
+}
+
+#[test]
+fn neighbouring_reasons_stay_apart() {
+    // x.3.1 with system storage wording is the system's, not the mailbox's.
+    let (r, _) = reason_of("452 4.3.1 Insufficient system storage", Some("4.3.1"), None);
+    assert_eq!(r, Reason::SystemFull);
+    // A connection limit is not a sending rate (postfix:smtpd anvil wording).
+    let (r, _) = reason_of(
+        "421 4.7.0 Error: too many connections from 192.0.2.1; rate limit",
+        Some("4.7.0"),
+        None,
+    );
+    assert_eq!(r, Reason::TooManyConn);
+    // The evidence names the source of a sourced phrase.
+    let (r, rule) = reason_of(
+        "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup",
+        Some("5.1.10"),
+        Some("RCPT"),
+    );
+    assert_eq!(r, Reason::UserUnknown);
+    assert!(rule.contains("ms365-ndr"), "{rule}");
+}
