@@ -90,22 +90,17 @@ impl Policy {
             ));
         }
         // The soft count restarts after the last success (success DSN or accepted send).
-        let mut reset = last_accepted.map(normalize).unwrap_or_default();
+        let mut reset = last_accepted.unwrap_or_default().to_string();
         for f in facts {
-            if verdict(f) == Verdict::Success {
-                let at = normalize(&f.created_at);
-                if at > reset {
-                    reset = at;
-                }
+            if verdict(f) == Verdict::Success && f.created_at > reset {
+                reset = f.created_at.clone();
             }
         }
         let soft: Vec<&FactRow> = facts
             .iter()
             // `>=`: a send is stored truncated to its second, so a bounce recorded in
             // that same second (even at .000) came after it
-            .filter(|f| {
-                f.recent && verdict(f) == Verdict::Soft && normalize(&f.created_at) >= reset
-            })
+            .filter(|f| f.recent && verdict(f) == Verdict::Soft && f.created_at >= reset)
             .collect();
         if soft.len() as u32 >= self.soft_count {
             let last = soft.last()?;
@@ -177,16 +172,6 @@ impl Judge for Policy {
 
     fn settle(&self, tx: &Tx, email: &str) -> Result<bool, StoreError> {
         self.apply_as(tx, email, "send")
-    }
-}
-
-/// Timestamps are stored with (facts) or without (recipients) milliseconds; compare both
-/// as `YYYY-MM-DDTHH:MM:SS.sssZ`.
-fn normalize(t: &str) -> String {
-    if t.len() == 20 && t.ends_with('Z') {
-        format!("{}.000Z", &t[..19])
-    } else {
-        t.to_string()
     }
 }
 

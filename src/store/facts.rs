@@ -139,9 +139,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO poll_checkpoints (account, folder, uidvalidity, last_uid) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO poll_checkpoints (account, folder, uidvalidity, last_uid, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
                  ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = ?3, last_uid = ?4,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')",
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                 params![account, folder, cp.uidvalidity as i64, cp.last_uid as i64],
             )
             .map(|_| ())
@@ -257,7 +258,7 @@ fn last_accepted(
     conn.query_row(
         "SELECT max(updated_at) FROM recipients
           WHERE email_key = ?1 AND state = 'accepted'
-            AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+            AND updated_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)",
         params![crate::address::key_of(email), format!("-{days} days")],
         |r| r.get(0),
     )
@@ -340,7 +341,7 @@ impl Tx<'_> {
         self.one_send(
             "SELECT r.campaign_id, r.id, r.email, r.state FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
               WHERE r.email_key = ?1 AND r.state <> 'pending' AND r.state <> 'skipped'
-                AND c.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)
+                AND c.created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
               ORDER BY c.created_at DESC, r.id DESC LIMIT 1",
             params![crate::address::key_of(email), format!("-{days} days")],
         )
