@@ -76,7 +76,7 @@ class Case:
     slug: str
     # Envelope recipients of the message (all with NOTIFY=FAILURE,DELAY).
     rcpts: list[str]
-    # "failed" or "delayed": which report of the message this fixture is.
+    # "failed", "delayed" or "expired": which report of the message this fixture is.
     kind: str
     records: list[Record] = field(default_factory=list)
     note: str = ""
@@ -271,8 +271,13 @@ def original_message(case: Case, campaign: str) -> bytes:
     return "\r\n".join(lines).encode("utf-8")
 
 
-def report_kind(raw: bytes, delayed_subjects: tuple[str, ...]) -> str:
-    """'delayed' or 'failed': from the DSN part's Action when there is one, else the subject."""
+def report_kind(raw: bytes, delayed_subjects: tuple[str, ...],
+                expired_marks: tuple[bytes, ...] = ()) -> str:
+    """'expired', 'delayed' or 'failed': 'expired' when the report holds one of the
+    marks (an MTA that reports expiry as a delay), else from the DSN part's Action when
+    there is one, else from the subject."""
+    if any(m in raw.lower() for m in expired_marks):
+        return "expired"
     msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     for part in msg.walk():
         if part.get_content_type() in ("message/delivery-status",
@@ -287,7 +292,8 @@ def report_kind(raw: bytes, delayed_subjects: tuple[str, ...]) -> str:
 
 
 def collect(inbox: Path, cases: list[Case], timeout: float, prog: str,
-            delayed_subjects: tuple[str, ...]) -> dict[int, bytes]:
+            delayed_subjects: tuple[str, ...],
+            expired_marks: tuple[bytes, ...] = ()) -> dict[int, bytes]:
     """Wait until every case's report is in the sink; key them by case number.
     A report is tied to its case by the original Message-ID it returns."""
     found: dict[int, bytes] = {}
@@ -300,7 +306,7 @@ def collect(inbox: Path, cases: list[Case], timeout: float, prog: str,
                 continue
             seen.add(path)
             raw = path.read_bytes()
-            kind = report_kind(raw, delayed_subjects)
+            kind = report_kind(raw, delayed_subjects, expired_marks)
             owners = {c.msgid for c in cases if c.msgid.encode() in raw}
             if len(owners) != 1:
                 raise FixtureError(f"{path}: returns {len(owners)} known messages, expected one")
@@ -310,7 +316,9 @@ def collect(inbox: Path, cases: list[Case], timeout: float, prog: str,
                 log(prog, f"{path.name}: a {kind} report about {msgid}, not a case; ignored")
                 continue
             if case.nn in found:
-                raise FixtureError(f"{path}: a second {kind} report for {case.slug}")
+                # a warning repeated at the next interval: the first one is kept
+                log(prog, f"{path.name}: another {kind} report for {case.slug}; ignored")
+                continue
             found[case.nn] = raw
             log(prog, f"got the {kind} report for {case.slug}")
         if len(found) == len(cases):
