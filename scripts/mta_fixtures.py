@@ -48,10 +48,22 @@ RCPT_REPLIES = {
     "tempfail": "451 4.3.0 <{addr}>: Recipient address rejected: Temporary failure, try again later",
     "relay": "554 5.7.1 <{addr}>: Relay access denied",
 }
-# What it answers after DATA when one of the accepted recipients has this local part
-# (Postfix cleanup(8)'s text for message_size_limit).
+# What it answers after DATA when one of the accepted recipients has this local part:
+# Postfix cleanup(8)'s text for message_size_limit, rspamd's milter default for spam.
 DATA_REPLIES = {
     "big": "552 5.3.4 Message size exceeds fixed limit",
+    "spam": "554 5.7.1 Spam message rejected",
+}
+# What it answers at MAIL FROM, by the sender's local part: Postfix's text for a
+# check_sender_access REJECT.
+MAIL_REPLIES = {
+    "denied": "554 5.7.1 <{addr}>: Sender address rejected: Access denied",
+}
+# What it answers at RCPT for every address of a domain: Postfix's
+# reject_unknown_recipient_domain text (unknown_address_reject_code = 550).
+GONE_DOMAIN = "gone.test"
+DOMAIN_REPLIES = {
+    GONE_DOMAIN: "550 5.1.2 <{addr}>: Recipient address rejected: Domain not found",
 }
 
 
@@ -83,6 +95,8 @@ class Case:
     # The slug of the case whose message this report is about, when two reports
     # (delay warning, then failure) come from one message.
     message: str | None = None
+    # The envelope sender (its local part may ask the fake MX to refuse it).
+    sender: str = SENDER
 
     @property
     def file(self) -> str:
@@ -177,12 +191,16 @@ class _Handler(socketserver.StreamRequestHandler):
                 rcpts = []
             elif verb == "MAIL":
                 rcpts = []
-                self.reply("250 2.1.0 Ok")
+                m = re.search(r"<([^>]*)>", line)
+                addr = m.group(1) if m else ""
+                text = MAIL_REPLIES.get(addr.rpartition("@")[0].lower())
+                self.reply(text.format(addr=addr) if text else "250 2.1.0 Ok")
             elif verb == "RCPT":
                 m = re.search(r"<([^>]*)>", line)
                 addr = m.group(1) if m else ""
                 local, _, domain = addr.rpartition("@")
-                text = RCPT_REPLIES.get(local.lower()) if domain.lower() == REMOTE_DOMAIN else None
+                text = (RCPT_REPLIES.get(local.lower()) if domain.lower() == REMOTE_DOMAIN
+                        else DOMAIN_REPLIES.get(domain.lower()))
                 if text:
                     self.reply(text.format(addr=addr))
                 else:
@@ -256,7 +274,7 @@ def original_message(case: Case, campaign: str) -> bytes:
     # a non-ASCII recipient needs a UTF-8 header (RFC 6532)
     charset = "utf-8" if any(not a.isascii() for a in case.rcpts) else "us-ascii"
     lines = [
-        f"From: Rebound Fixtures <{SENDER}>",
+        f"From: Rebound Fixtures <{case.sender}>",
         f"To: {to}",
         f"Subject: rebound fixture: {case.slug}",
         f"Date: {ORIGINAL_DATE}",
