@@ -129,22 +129,64 @@ def free_port() -> int:
 # ------------------------------------------------------------------ packages
 
 
+def installed(package: str) -> bool:
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Status}", package],
+                         capture_output=True, text=True).stdout
+    return "install ok installed" in out
+
+
+def missing_libraries(packages: list[str]) -> list[str]:
+    """The library packages (lib*) the packages depend on, directly or through other such
+    libraries, that this machine lacks: those are unpacked beside the MTA. An installed
+    library's own dependencies are the system's business."""
+    seen: set[str] = set()
+    todo = list(packages)
+    out: list[str] = []
+    while todo:
+        pkg = todo.pop(0)
+        text = subprocess.run(["apt-cache", "depends", "--no-recommends", "--no-suggests",
+                               "--no-conflicts", "--no-breaks", "--no-replaces",
+                               "--no-enhances", pkg], capture_output=True, text=True).stdout
+        for line in text.splitlines():
+            m = re.match(r"\s*\|?(?:Pre)?Depends:\s*([a-z0-9][a-z0-9.+-]*)", line)
+            if not m or not m.group(1).startswith("lib") or m.group(1) in seen:
+                continue
+            dep = m.group(1)
+            seen.add(dep)
+            if not installed(dep):
+                out.append(dep)
+                todo.append(dep)
+    return out
+
+
+def apt_download(packages: list[str], debs: Path, prog: str) -> None:
+    log(prog, f"apt-get download {' '.join(packages)}")
+    proc = subprocess.run(["apt-get", "download", *packages], cwd=debs,
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        subprocess.run(["apt-get", "update"], capture_output=True)
+        proc = subprocess.run(["apt-get", "download", *packages], cwd=debs,
+                              capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise FixtureError(f"apt-get download failed:\n{proc.stderr}")
+
+
 def unpack(packages: list[str], root: Path, prog: str) -> None:
-    """apt-get download the packages and dpkg -x them into root (never installed)."""
+    """apt-get download the packages, and the libraries they need that the machine
+    lacks, and dpkg -x them into root (never installed)."""
     debs = root.parent / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    have = {p.name.split("_", 1)[0] for p in debs.glob("*.deb")}
-    missing = [p for p in packages if p not in have]
-    if missing:
-        log(prog, f"apt-get download {' '.join(missing)}")
-        proc = subprocess.run(["apt-get", "download", *missing], cwd=debs,
-                              capture_output=True, text=True)
-        if proc.returncode != 0:
+
+    def have() -> set[str]:
+        return {p.name.split("_", 1)[0] for p in debs.glob("*.deb")}
+
+    if any(p not in have() for p in packages):
+        if subprocess.run(["apt-cache", "show", packages[0]],
+                          capture_output=True).returncode != 0:
+            # a fresh machine without package lists
             subprocess.run(["apt-get", "update"], capture_output=True)
-            proc = subprocess.run(["apt-get", "download", *missing], cwd=debs,
-                                  capture_output=True, text=True)
-        if proc.returncode != 0:
-            raise FixtureError(f"apt-get download failed:\n{proc.stderr}")
+        wanted = packages + missing_libraries(packages)
+        apt_download([p for p in wanted if p not in have()], debs, prog)
     root.mkdir(parents=True, exist_ok=True)
     for deb in sorted(debs.glob("*.deb")):
         subprocess.run(["dpkg", "-x", str(deb), str(root)], check=True)
