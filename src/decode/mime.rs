@@ -267,7 +267,7 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                 }
             }
             PartType::Text(t) | PartType::Html(t) => {
-                if ctype.contains("rfc822-headers") {
+                if is_returned_headers(&ctype) {
                     if mail.original.is_empty() {
                         mail.original = parse_header_block(t);
                     }
@@ -289,7 +289,7 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                 let keep = ctype.starts_with("message/")
                     || ctype.contains("delivery-status")
                     || ctype == "text/plain";
-                if ctype.contains("rfc822-headers") {
+                if is_returned_headers(&ctype) {
                     if mail.original.is_empty() {
                         mail.original = parse_header_block(&String::from_utf8_lossy(b));
                     }
@@ -302,6 +302,13 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
             }
         }
     }
+}
+
+/// A part that holds only the returned message's header: `text/rfc822-headers` (RFC 6522),
+/// or its UTF-8 form `message/global-headers` (RFC 6533 section 6.3) that reports about
+/// SMTPUTF8 mail carry.
+fn is_returned_headers(ctype: &str) -> bool {
+    ctype.contains("rfc822-headers") || ctype == "message/global-headers"
 }
 
 /// A rough text rendering of HTML: tags dropped, block ends become line breaks, the
@@ -381,7 +388,55 @@ pub(crate) fn parse_header_lines(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::unfold;
+    use super::{unfold, Mail};
+
+    /// A report about SMTPUTF8 mail (RFC 6533) with the returned part given.
+    fn global_report(returned: &str) -> Vec<u8> {
+        format!(
+            "From: MAILER-DAEMON@mx.example\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
+\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfailed\r\n\
+--b\r\nContent-Type: message/global-delivery-status\r\n\r\n\
+Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: utf-8; \u{fc}ser@example.org\r\n\
+Action: failed\r\nStatus: 5.1.1\r\n\r\n\
+--b\r\n{returned}\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn original_message_id(raw: &[u8]) -> Option<String> {
+        let mail = Mail::parse(raw).expect("parses");
+        mail.original
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("message-id"))
+            .map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn global_headers_part_gives_the_returned_header() {
+        // RFC 6533 section 6.3: message/global-headers is text/rfc822-headers in UTF-8
+        let raw = global_report(
+            "Content-Type: message/global-headers\r\n\r\n\
+To: <\u{fc}ser@example.org>\r\nMessage-ID: <m1@example.net>\r\nSubject: x\r\n",
+        );
+        assert_eq!(
+            original_message_id(&raw).as_deref(),
+            Some("<m1@example.net>")
+        );
+    }
+
+    #[test]
+    fn global_message_part_gives_the_returned_header() {
+        // RFC 6533 section 3: the whole returned message as message/global
+        let raw = global_report(
+            "Content-Type: message/global\r\n\r\n\
+To: <\u{fc}ser@example.org>\r\nMessage-ID: <m2@example.net>\r\nSubject: x\r\n\r\nbody\r\n",
+        );
+        assert_eq!(
+            original_message_id(&raw).as_deref(),
+            Some("<m2@example.net>")
+        );
+    }
 
     /// The plain definition `unfold` must agree with.
     fn unfold_reference(v: &str) -> String {

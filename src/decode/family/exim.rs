@@ -428,11 +428,22 @@ fn decide(d: &mut Draft, diag: &str) {
         .or_else(|| status::find_status(diag))
         .or_else(|| d.status.as_deref().and_then(status::normalize));
     let reply = status::find_replycode(diag);
+    // With no remote in the story (no SMTP error, no host, no reply code), the text is
+    // Exim's own verdict on the address: a router's `:fail:` message or a local transport's
+    // error. Such a verdict is address-level, as a reply to RCPT is; "Unknown user" there is
+    // not a content filter's wording.
+    let local_verdict = command.is_empty()
+        && reply.is_none()
+        && d.remote_mta.is_none()
+        && !lower.contains("smtp error")
+        && !lower.contains("host ");
     let facts = reason::Facts {
         diag,
         status: code.as_deref(),
         replycode: reply.as_deref(),
-        command: if command == "MAIL" || command.is_empty() {
+        command: if local_verdict {
+            Some("RCPT")
+        } else if command == "MAIL" || command.is_empty() {
             None
         } else {
             Some(command.as_str())
@@ -476,6 +487,9 @@ fn decide(d: &mut Draft, diag: &str) {
     } else if weak {
         d.reason = Some(r);
         d.rule = Some(format!("exim: {rule}"));
+    } else if local_verdict {
+        d.reason = Some(r);
+        d.rule = Some(format!("exim: local verdict on the address, {rule}"));
     }
 }
 
