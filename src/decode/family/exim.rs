@@ -452,7 +452,7 @@ fn decide(d: &mut Draft, diag: &str) {
         delayed: d.action == Some(Action::Delayed),
         gave_up: false,
     };
-    let (r, rule) = reason::decide(&facts, &reason::scan(diag));
+    let (r, rule) = reason::decide_rule(&facts, &reason::scan(diag));
     let weak = matches!(
         r,
         Reason::OnHold | Reason::Undefined | Reason::NetworkError | Reason::Expired
@@ -477,7 +477,8 @@ fn decide(d: &mut Draft, diag: &str) {
     }
     if command == "MAIL" {
         // The remote turned the sender down; its text may say why, else it is a rejection.
-        let vague = weak || rule.starts_with("status class") || r == Reason::SecurityError;
+        let vague =
+            weak || matches!(rule, reason::Rule::StatusClass(_)) || r == Reason::SecurityError;
         d.reason = Some(if vague { Reason::Rejected } else { r });
         d.rule = Some(if vague {
             "exim: rejected after MAIL FROM".to_string()

@@ -268,13 +268,6 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     }
 }
 
-/// The reason, and the rule that gave it as evidence text (see [`decide_rule`]). For callers
-/// that still keep the rule as a string (the Exim family); new code takes the typed rule.
-pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
-    let (r, rule) = decide_rule(f, hits);
-    (r, rule.to_string())
-}
-
 /// The reason, and the rule that gave it. The order is the module doc's.
 pub(crate) fn decide_rule(f: &Facts, hits: &Hits) -> (Reason, Rule) {
     let named = f.status.and_then(reason_for_status);

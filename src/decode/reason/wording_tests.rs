@@ -4,7 +4,7 @@
 //! reasons (suspend / userunknown, systemfull / mailboxfull, toomanyconn / speeding,
 //! requireptr / blocked, size / syntax), and Microsoft's enhanced codes.
 
-use super::decide::{decide, Facts};
+use super::decide::{decide_rule, Facts};
 use super::phrases::scan;
 use super::Reason;
 use Reason::*;
@@ -77,7 +77,7 @@ fn wording_cases_get_their_reason() {
             diagnostic_type: Some("smtp"),
             ..Facts::default()
         };
-        let (got, rule) = decide(&f, &scan(diag));
+        let (got, rule) = decide_rule(&f, &scan(diag));
         if got != *want {
             wrong.push(format!("{status} {diag}: want {want}, got {got} ({rule})"));
         }
@@ -100,7 +100,8 @@ fn reason_of(diag: &str, status: Option<&str>, command: Option<&str>) -> (Reason
         diagnostic_type: Some("smtp"),
         ..Facts::default()
     };
-    decide(&f, &scan(diag))
+    let (r, rule) = decide_rule(&f, &scan(diag));
+    (r, rule.to_string())
 }
 
 #[test]
