@@ -136,6 +136,19 @@ impl Address {
         idna::domain_to_ascii(d).unwrap_or_else(|_| d.to_string())
     }
 
+    /// The address as an SMTP client without SMTPUTF8 must write it: the local part as
+    /// written and an internationalised domain as its A-labels (RFC 5890 section 2.3.2.1:
+    /// `user@bücher.example` goes out as `user@xn--bcher-kva.example`). An address whose
+    /// local part is not ASCII is returned as written: only SMTPUTF8 can carry it.
+    pub fn smtp_form(&self) -> String {
+        match self.written.rsplit_once('@') {
+            Some((local, domain)) if local.is_ascii() && !domain.is_ascii() => {
+                format!("{local}@{}", self.ascii_domain())
+            }
+            _ => self.written.clone(),
+        }
+    }
+
     /// Whether the local part needs SMTPUTF8 (RFC 6531) to be sent.
     pub fn local_is_ascii(&self) -> bool {
         self.key[..self.at].is_ascii()

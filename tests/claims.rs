@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn rebound_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
+fn rebound_env<S: AsRef<std::ffi::OsStr>>(dir: &Path, args: &[S], vars: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_rebound"))
         .args(args)
         .envs(vars.iter().copied())
@@ -20,30 +20,13 @@ fn rebound_env(dir: &Path, args: &[&str], vars: &[(&str, &str)]) -> Output {
         .expect("run rebound")
 }
 
-fn submit_args<'a>(env: &'a HashMap<String, String>, campaign: &'a str) -> Vec<&'a str> {
-    vec![
-        "send",
-        "--campaign",
-        campaign,
-        "--recipients",
-        "list.csv",
-        "--message",
-        "msg.eml",
-        "--from",
-        &env["SENDER"],
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &env["SUBMIT_PORT"],
-        "--tls",
-        "starttls",
-        "--user",
-        &env["IMAP_USER"],
-        "--retries",
-        "0",
-        "--db",
-        "rebound.db",
-    ]
+/// `send` to the submission listener with STARTTLS and SMTP AUTH as the mailbox user.
+fn submit_args(env: &HashMap<String, String>, campaign: &str) -> Vec<String> {
+    let mut a = send_argv(env, campaign, "list.csv", &env["SUBMIT_PORT"]);
+    let tls = a.iter().position(|x| x == "--tls").expect("--tls") + 1;
+    a[tls] = "starttls".into();
+    a.extend(["--user", &env["IMAP_USER"], "--retries", "0"].map(String::from));
+    a
 }
 
 fn state(dir: &Path, campaign: &str) -> String {
@@ -79,14 +62,14 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     assert!(!text(&out).contains(pw), "no password in any output");
     assert_eq!(state(&dir, "untrusted"), "pending");
     // --insecure accepts it.
-    args.push("--insecure");
+    args.push("--insecure".into());
     let out = rebound_env(&dir, &args, &[("REBOUND_SMTP_PASSWORD", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "untrusted"), "accepted");
 
     // The password from the default variable, with the CA given.
     let mut args = submit_args(&env, "env");
-    args.extend(["--ca-file", ca]);
+    args.extend(["--ca-file", ca].map(String::from));
     let out = rebound_env(&dir, &args, &[("REBOUND_SMTP_PASSWORD", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "env"), "accepted");
@@ -94,7 +77,7 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     // From a file.
     std::fs::write(dir.join("smtp-password"), format!("{pw}\n")).unwrap();
     let mut args = submit_args(&env, "file");
-    args.extend(["--ca-file", ca, "--password-file", "smtp-password"]);
+    args.extend(["--ca-file", ca, "--password-file", "smtp-password"].map(String::from));
     let out = rebound_env(&dir, &args, &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "file"), "accepted");
@@ -106,13 +89,13 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     )
     .unwrap();
     let mut args = submit_args(&env, "cli-wins");
-    args.extend(["--ca-file", ca, "--password-env", "MY_SMTP_PW"]);
+    args.extend(["--ca-file", ca, "--password-env", "MY_SMTP_PW"].map(String::from));
     let out = rebound_env(&dir, &args, &[("MY_SMTP_PW", pw)]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(state(&dir, "cli-wins"), "accepted");
     // Without the flag the file's variable is used: it is unset, and the error says so.
     let mut args = submit_args(&env, "file-var");
-    args.extend(["--ca-file", ca]);
+    args.extend(["--ca-file", ca].map(String::from));
     let out = rebound_env(&dir, &args, &[("MY_SMTP_PW", pw)]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("$NOT_SET_ANYWHERE"), "{}", text(&out));
@@ -120,7 +103,7 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
 
     // A wrong password: refused, nothing sent, and the password is not printed.
     let mut args = submit_args(&env, "wrong");
-    args.extend(["--ca-file", ca, "-vv"]);
+    args.extend(["--ca-file", ca, "-vv"].map(String::from));
     let out = rebound_env(
         &dir,
         &args,
@@ -131,51 +114,11 @@ fn smtp_auth_over_starttls_verifies_the_certificate_and_takes_the_password_as_do
     assert_eq!(state(&dir, "wrong"), "pending");
 }
 
-fn poll_config(env: &HashMap<String, String>, dir: &Path, tag: &str, ca: bool) -> String {
-    std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).unwrap();
-    let mut t = format!(
-        "[poll.folders]\nprocessed = \"{tag}-Processed\"\ncomplaints = \"{tag}-Complaints\"\nauto_replies = \"{tag}-AutoReplies\"\nunmatched = \"{tag}-Unmatched\"\nnot_bounces = \"{tag}-NotBounces\"\n"
-    );
-    for name in ["one", "two"] {
-        t.push_str(&format!(
-            "\n[[poll.account]]\nname = \"{name}\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"tls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{tag}-{name}\"\nserver_name = \"{}\"\n",
-            env["IMAPS_PORT"], env["IMAP_USER"], env["TLS_SERVER_NAME"],
-        ));
-        if ca {
-            t.push_str(&format!("ca_file = \"{}\"\n", env["TLS_CA"]));
-        }
-    }
-    t
-}
-
-/// Saves a message into a folder of the stack's bounce mailbox (created when missing).
-fn save(env: &HashMap<String, String>, folder: &str, message: &str) {
-    use std::io::Write;
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    let doveadm = |command: &[&str], args: &[&str], input: Option<&str>| {
-        let mut child = Command::new("doveadm")
-            .args(["-c", &conf])
-            .args(command)
-            .args(["-u", &env["IMAP_USER"]])
-            .args(args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("doveadm");
-        if let Some(i) = input {
-            child.stdin.take().unwrap().write_all(i.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        child.wait_with_output().expect("doveadm")
-    };
-    let _ = doveadm(&["mailbox", "create"], &[folder], None);
-    let out = doveadm(
-        &["save"],
-        &["-m", folder],
-        Some(&message.replace('\n', "\r\n")),
-    );
-    assert!(out.status.success(), "{}", text(&out));
+/// Two accounts, one per folder, named after them.
+fn two_accounts(env: &HashMap<String, String>, dir: &Path, tag: &str, trust: bool) -> String {
+    let one = format!("{tag}-one");
+    let two = format!("{tag}-two");
+    poll_config(env, dir, tag, &one, trust) + &poll_account(env, &two, trust)
 }
 
 #[test]
@@ -184,21 +127,27 @@ fn poll_verifies_certificates_picks_one_account_and_never_logs_the_password() {
     let dir = workdir("claims-poll");
     let tag = format!("claims{}", std::process::id());
     let dsn = |n: &str| {
-        format!(
-            "From: MAILER-DAEMON@elsewhere.example\nTo: {}\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <claims-{n}-{tag}@elsewhere.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nfailed\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; elsewhere.example\n\nFinal-Recipient: rfc822; nobody-{n}@elsewhere.example\nAction: failed\nStatus: 5.1.1\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\n\n--b--\n",
-            env["SENDER"]
+        let rcpt = format!("nobody-{n}@elsewhere.example");
+        dsn_message(
+            &env["SENDER"],
+            &format!("claims-{n}-{tag}"),
+            None,
+            &rcpt,
+            "failed",
+            "5.1.1",
         )
     };
-    save(&env, &format!("{tag}-one"), &dsn("one"));
-    save(&env, &format!("{tag}-two"), &dsn("two"));
+    let (one, two) = (format!("{tag}-one"), format!("{tag}-two"));
+    save_message(&env, &one, &dsn("one"));
+    save_message(&env, &two, &dsn("two"));
 
     // No CA given: the stack's certificate is refused and nothing is stored.
     std::fs::write(
         dir.join("rebound.toml"),
-        poll_config(&env, &dir, &tag, false),
+        two_accounts(&env, &dir, &tag, false),
     )
     .unwrap();
-    let out = rebound(&dir, &["poll", "--account", "one", "--db", "rebound.db"]);
+    let out = rebound(&dir, &["poll", "--account", &one, "--db", "rebound.db"]);
     assert!(!out.status.success(), "{}", text(&out));
     assert!(
         text(&out).to_lowercase().contains("certificate"),
@@ -212,7 +161,7 @@ fn poll_verifies_certificates_picks_one_account_and_never_logs_the_password() {
         &[
             "poll",
             "--account",
-            "one",
+            &one,
             "--insecure",
             "--json",
             "-vv",
@@ -236,12 +185,12 @@ fn poll_verifies_certificates_picks_one_account_and_never_logs_the_password() {
     // With the CA: the second account, at -vv in text.
     std::fs::write(
         dir.join("rebound.toml"),
-        poll_config(&env, &dir, &tag, true),
+        two_accounts(&env, &dir, &tag, true),
     )
     .unwrap();
     let out = rebound(
         &dir,
-        &["poll", "--account", "two", "-vv", "--db", "rebound.db"],
+        &["poll", "--account", &two, "-vv", "--db", "rebound.db"],
     );
     assert!(out.status.success(), "{}", text(&out));
     assert!(

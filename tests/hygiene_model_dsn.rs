@@ -11,6 +11,7 @@
 
 mod common;
 
+use common::model::{self, List};
 use common::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
@@ -30,41 +31,6 @@ enum Kind {
     Good,
     /// On the suppression list beforehand, under another spelling: skipped.
     PreSuppressed,
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn case(&mut self, s: &str) -> String {
-        s.chars()
-            .map(|c| {
-                if self.next().is_multiple_of(3) {
-                    c.to_ascii_uppercase()
-                } else {
-                    c
-                }
-            })
-            .collect()
-    }
-}
-
-fn doveadm(env: &HashMap<String, String>, command: &[&str], args: &[&str]) -> std::process::Output {
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    std::process::Command::new("doveadm")
-        .args(["-c", &conf])
-        .args(command)
-        .args(["-u", &env["IMAP_USER"]])
-        .args(args)
-        .output()
-        .expect("doveadm")
 }
 
 /// Message-IDs the main smtpd received since `from` (a byte offset of Postfix's log).
@@ -113,99 +79,51 @@ fn spawn_and_kill(dir: &Path, args: &[&str], until: impl Fn() -> bool, max: Dura
 
 #[test]
 fn the_hygiene_loop_through_real_dsns_equals_the_model_fixed_seed() {
-    let seed = std::env::var("REBOUND_MODEL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0x0d5e_2026_u64);
-    run_model(seed);
+    run_model(model::fixed_seed(0x0d5e_2026));
 }
 
 #[test]
 fn the_hygiene_loop_through_real_dsns_equals_the_model_fresh_seed() {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(11, |d| d.as_nanos() as u64);
-    run_model(seed);
+    run_model(model::fresh_seed());
+}
+
+fn pick(rng: &mut Rng, i: usize, good: &str, local: &str) -> (String, Kind) {
+    match rng.below(12) {
+        0..=3 => (format!("u{i}@{local}"), Kind::Unknown),
+        // a plus-address beside the fake MX's unknown@: accepted
+        4 => (format!("unknown+{i}@remote.test"), Kind::Good),
+        5 => ("unknown@remote.test".into(), Kind::Unknown),
+        6 => ("blocked@remote.test".into(), Kind::Blocked),
+        7 => ("full@remote.test".into(), Kind::Full),
+        8 => ("tempfail@remote.test".into(), Kind::TempFail),
+        9 => (format!("p{i}@{local}"), Kind::PreSuppressed),
+        10 => (format!("g{i}@remote.test"), Kind::Good),
+        _ => (good.to_string(), Kind::Good),
+    }
 }
 
 fn run_model(seed: u64) {
-    eprintln!("model seed {seed} (replay with REBOUND_MODEL_SEED={seed})");
     let env = stack();
     let dir = workdir(&format!("model-dsn-{seed}"));
-    std::fs::write(dir.join("msg.eml"), MESSAGE).unwrap();
-    let mut rng = Rng(seed | 1);
+    let mut rng = Rng::new(seed);
     let local = env["LOCAL_DOMAIN"].to_lowercase();
     let good = env["RCPT_GOOD"].to_lowercase();
     let campaign = format!("dsnmodel{}x{seed}", std::process::id());
-
-    let mut rows = Vec::new();
-    let mut kinds: BTreeMap<String, Kind> = BTreeMap::new();
-    let mut i = 0;
-    while kinds.len() < 300 {
-        i += 1;
-        if rng.below(40) == 0 {
-            rows.push(["@nolocal.test", "two@@at.test", "trailing@"][rng.below(3)].to_string());
-            continue;
-        }
-        let (canon, kind) = if !kinds.is_empty() && rng.below(8) == 0 {
-            let k: Vec<_> = kinds.iter().collect();
-            let (c, kind) = k[rng.below(k.len())];
-            (c.clone(), *kind)
-        } else {
-            match rng.below(12) {
-                0..=3 => (format!("u{i}@{local}"), Kind::Unknown),
-                4 => (format!("unknown+{i}@remote.test"), Kind::Good),
-                5 => ("unknown@remote.test".into(), Kind::Unknown),
-                6 => ("blocked@remote.test".into(), Kind::Blocked),
-                7 => ("full@remote.test".into(), Kind::Full),
-                8 => ("tempfail@remote.test".into(), Kind::TempFail),
-                9 => (format!("p{i}@{local}"), Kind::PreSuppressed),
-                10 => (format!("g{i}@remote.test"), Kind::Good),
-                _ => (good.clone(), Kind::Good),
-            }
-        };
-        kinds.insert(canon.clone(), kind);
-        rows.push(rng.case(&canon));
-    }
-    let mut csv = String::from("email,first_name\n");
-    for (n, r) in rows.iter().enumerate() {
-        csv.push_str(&format!("{r},N{n}\n"));
-    }
-    std::fs::write(dir.join("list.csv"), &csv).unwrap();
-    let pre: Vec<String> = kinds
-        .iter()
-        .filter(|(_, k)| **k == Kind::PreSuppressed)
-        .map(|(c, _)| c.to_uppercase())
-        .collect();
-    let mut args = vec!["suppress", "add", "--db", "rebound.db"];
-    args.extend(pre.iter().map(String::as_str));
-    let out = rebound(&dir, &args);
-    assert!(out.status.success(), "{}", text(&out));
+    let list: List<Kind> = model::generate(&mut rng, 300, |r, i| pick(r, i, &good, &local));
+    list.write(&dir, "list.csv");
+    let pre = list.of(Kind::PreSuppressed);
+    model::pre_suppress(&dir, &pre);
+    let (rows, kinds) = (&list.rows, &list.kinds);
 
     // Send, killed once at a random point, then resumed.
     let db = dir.join("rebound.db");
     let log_start = std::fs::metadata(&env["POSTFIX_LOG"]).map_or(0, |m| m.len() as usize);
-    let send = [
-        "send",
-        "--campaign",
-        &campaign,
-        "--recipients",
-        "list.csv",
-        "--message",
-        "msg.eml",
-        "--from",
-        &env["SENDER"],
-        "--server",
-        "127.0.0.1",
-        "--port",
-        &env["SMTP_PORT"],
-        "--tls",
-        "none",
-        "--concurrency",
-        "4",
-        "--db",
-        "rebound.db",
-    ];
+    let send = send_argv(&env, &campaign, "list.csv", &env["SMTP_PORT"]);
+    let send: Vec<&str> = send
+        .iter()
+        .map(String::as_str)
+        .chain(["--concurrency", "4"])
+        .collect();
     let kill_at = 20 + rng.below(200);
     let accepted = || {
         try_query(
@@ -250,16 +168,7 @@ fn run_model(seed: u64) {
         })
         .sum();
     let folder = format!("{campaign}-in");
-    let _ = doveadm(&env, &["mailbox", "create"], &[&folder]);
-    let count = || {
-        let _ = doveadm(
-            &env,
-            &["move"],
-            &[&folder, "mailbox", "INBOX", "body", &campaign],
-        );
-        let out = doveadm(&env, &["search"], &["mailbox", &folder, "ALL"]);
-        String::from_utf8_lossy(&out.stdout).lines().count()
-    };
+    let count = || move_matching(&env, &folder, &campaign);
     let lifetime: u64 = env["QUEUE_LIFETIME_SECONDS"].parse().unwrap_or(30);
     let got = wait_for(lifetime + 60, || (count() >= expected_dsns).then_some(()));
     assert!(
@@ -269,15 +178,12 @@ fn run_model(seed: u64) {
     );
 
     // Poll, killed once, then resumed.
-    std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).unwrap();
-    std::fs::write(
-        dir.join("rebound.toml"),
-        format!(
-            "[poll]\nbatch = 7\nmove_every = 20\n[poll.folders]\nprocessed = \"{campaign}-P\"\ncomplaints = \"{campaign}-C\"\nauto_replies = \"{campaign}-A\"\nunmatched = \"{campaign}-U\"\nnot_bounces = \"{campaign}-N\"\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"tls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{folder}\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
-            env["IMAPS_PORT"], env["IMAP_USER"], env["TLS_CA"], env["TLS_SERVER_NAME"]
-        ),
-    )
-    .unwrap();
+    // small batches and move rounds, so that the kill can fall between them
+    let config = poll_config(&env, &dir, &campaign, &folder, true).replace(
+        "[poll.folders]",
+        "[poll]\nbatch = 7\nmove_every = 20\n[poll.folders]",
+    );
+    std::fs::write(dir.join("rebound.toml"), config).unwrap();
     let read = || {
         try_query(&db, "SELECT count(*) FROM messages")
             .and_then(|r| r[0][0].parse::<usize>().ok())
@@ -300,23 +206,17 @@ fn run_model(seed: u64) {
         .filter(|(c, k)| **k == Kind::PreSuppressed || (**k == Kind::Unknown && reached(c)))
         .map(|(c, _)| c.clone())
         .collect();
-    let out = rebound(
-        &dir,
-        &["suppress", "list", "--format", "json", "--db", "rebound.db"],
+    assert_eq!(
+        model::suppression_list(&dir),
+        want_suppressed,
+        "seed {seed}: suppression list"
     );
-    assert!(out.status.success(), "{}", text(&out));
-    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    let listed: BTreeSet<String> = list
-        .iter()
-        .map(|e| e["email"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(listed, want_suppressed, "seed {seed}: suppression list");
 
     let states: BTreeMap<&str, &str> = sent
         .iter()
         .map(|(c, (s, _))| (c.as_str(), s.as_str()))
         .collect();
-    for (c, k) in &kinds {
+    for (c, k) in kinds {
         let want = if *k == Kind::PreSuppressed {
             "skipped"
         } else {
@@ -334,20 +234,7 @@ fn run_model(seed: u64) {
             .filter(|(c, kk)| **kk == k && states.get(c.as_str()) == Some(&"accepted"))
             .count()
     };
-    let out = rebound(
-        &dir,
-        &[
-            "report",
-            "--campaign",
-            &campaign,
-            "--format",
-            "json",
-            "--db",
-            "rebound.db",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = model::report_json(&dir, &campaign);
     let f = &r["funnel"];
     let uncertain = states.values().filter(|s| **s == "uncertain").count();
     for (key, n) in [
@@ -364,30 +251,11 @@ fn run_model(seed: u64) {
     }
 
     // clean: every spelling of a suppressed address goes, every other valid row stays.
-    let out = rebound(
-        &dir,
-        &[
-            "clean",
-            "--in",
-            "list.csv",
-            "--out",
-            "kept.csv",
-            "--db",
-            "rebound.db",
-        ],
+    assert_eq!(
+        model::clean_output(&dir, "list.csv"),
+        list.kept(&want_suppressed),
+        "seed {seed}: clean's output"
     );
-    assert!(out.status.success(), "{}", text(&out));
-    let kept = std::fs::read_to_string(dir.join("kept.csv"))
-        .unwrap()
-        .replace("\r\n", "\n");
-    let mut want_kept = String::from("email,first_name\n");
-    for (n, r) in rows.iter().enumerate() {
-        let c = r.to_lowercase();
-        if kinds.contains_key(&c) && !want_suppressed.contains(&c) {
-            want_kept.push_str(&format!("{r},N{n}\n"));
-        }
-    }
-    assert_eq!(kept, want_kept, "seed {seed}: clean's output");
     eprintln!(
         "seed {seed}: {} rows, {} recipients, {uncertain} uncertain after the kill, {expected_dsns} DSNs, {} suppressed",
         rows.len(),

@@ -7,41 +7,9 @@ mod common;
 use common::*;
 use std::path::Path;
 
-fn list(dir: &Path, name: &str, emails: &[&str]) {
-    let mut csv = String::from("email,first_name\n");
-    for (i, e) in emails.iter().enumerate() {
-        csv.push_str(&format!("{e},N{i}\n"));
-    }
-    std::fs::write(dir.join(name), csv).expect("write list");
-}
-
 fn send(dir: &Path, env: &std::collections::HashMap<String, String>, campaign: &str, file: &str) {
-    let out = rebound(
-        dir,
-        &[
-            "send",
-            "--campaign",
-            campaign,
-            "--recipients",
-            file,
-            "--message",
-            "msg.eml",
-            "--from",
-            &env["SENDER"],
-            "--server",
-            "127.0.0.1",
-            "--port",
-            &env["SMTP_REJECT_PORT"],
-            "--tls",
-            "none",
-            "--retries",
-            "1",
-            "--retry-delay",
-            "0",
-            "--db",
-            "rebound.db",
-        ],
-    );
+    let quick = ["--retries", "1", "--retry-delay", "0"];
+    let out = send_list(dir, env, campaign, file, &env["SMTP_REJECT_PORT"], &quick);
     assert!(out.status.success(), "{}", text(&out));
 }
 
@@ -55,9 +23,8 @@ fn json(dir: &Path, args: &[&str]) -> serde_json::Value {
 fn a_mixed_case_refusal_is_suppressed_at_once_and_every_view_agrees() {
     let env = stack();
     let dir = workdir("sync-hygiene");
-    std::fs::write(dir.join("msg.eml"), MESSAGE).unwrap();
     let unknown = env["RCPT_UNKNOWN_LOCAL"].to_uppercase();
-    list(
+    write_recipients(
         &dir,
         "first.csv",
         &[
@@ -180,7 +147,7 @@ fn a_mixed_case_refusal_is_suppressed_at_once_and_every_view_agrees() {
     assert!(out.status.success(), "{}", text(&out));
     let kept = std::fs::read_to_string(dir.join("clean.csv")).unwrap();
     assert_eq!(kept.replace("\r\n", "\n"), "email\nblocked@remote.test\n");
-    list(&dir, "second.csv", &[&lower, &env["RCPT_GOOD"]]);
+    write_recipients(&dir, "second.csv", &[&lower, &env["RCPT_GOOD"]]);
     send(&dir, &env, "second", "second.csv");
     let second = query(
         &db,

@@ -8,10 +8,14 @@ use std::fs::File;
 use std::io::Write;
 
 fn write_list(path: &std::path::Path, rows: usize) {
+    write_list_at(path, rows, "example.org");
+}
+
+fn write_list_at(path: &std::path::Path, rows: usize, domain: &str) {
     let mut w = std::io::BufWriter::new(File::create(path).expect("create list"));
     writeln!(w, "email,name").expect("write");
     for i in 0..rows {
-        writeln!(w, "u{i}@example.org,N{i}").expect("write");
+        writeln!(w, "u{i}@{domain},N{i}").expect("write");
     }
 }
 
@@ -19,28 +23,31 @@ fn write_list(path: &std::path::Path, rows: usize) {
 fn a_cycle_polls_cleans_and_reports_in_one_line() {
     let env = stack();
     let dir = workdir("run-cycle");
+    let local = &env["LOCAL_DOMAIN"];
     let mut store = rebound::store::Store::open(&dir.join("rebound.db")).expect("store");
     store
-        .suppress("u3@example.org", "userunknown", "test", None)
+        .suppress(&format!("U3@{local}"), "userunknown", "test", None)
         .expect("suppress");
     drop(store);
-    write_list(&dir.join("list.csv"), 10);
+    write_list_at(&dir.join("list.csv"), 10, local);
+    // A campaign to one unknown user of the list: Postfix accepts it and bounces it.
+    let campaign = format!("runcycle{}", std::process::id());
+    std::fs::write(dir.join("msg.eml"), MESSAGE).unwrap();
+    std::fs::write(
+        dir.join("camp.csv"),
+        format!("email,first_name\nU5@{local},Five\n"),
+    )
+    .unwrap();
+    let out = send_list(&dir, &env, &campaign, "camp.csv", &env["SMTP_PORT"], &[]);
+    assert!(out.status.success(), "{}", text(&out));
     std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).expect("password");
     let tag = format!("run{}", std::process::id());
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    let made = std::process::Command::new("doveadm")
-        .args([
-            "-c",
-            &conf,
-            "mailbox",
-            "create",
-            "-u",
-            &env["IMAP_USER"],
-            &format!("{tag}-in"),
-        ])
-        .output()
-        .expect("doveadm");
-    assert!(made.status.success(), "{}", text(&made));
+    // its DSN, moved into the folder the cycle polls
+    let folder = format!("{tag}-in");
+    let moved = wait_for(30, || {
+        (move_matching(&env, &folder, &campaign) > 0).then_some(())
+    });
+    assert!(moved.is_some(), "the DSN for U5@{local} arrived");
     let config = format!(
         "[run]\nreport = \"week.html\"\nreport_days = 7\n[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\nremoved = \"removed.csv\"\n\n[poll.folders]\nprocessed = \"{tag}-Processed\"\ncomplaints = \"{tag}-Complaints\"\nauto_replies = \"{tag}-AutoReplies\"\nunmatched = \"{tag}-Unmatched\"\nnot_bounces = \"{tag}-NotBounces\"\n\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{tag}-in\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
         env["IMAP_PORT"], env["IMAP_USER"], env["TLS_CA"], env["TLS_SERVER_NAME"]
@@ -51,13 +58,17 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(stdout.lines().count(), 1, "{stdout}");
     assert!(
-        stdout.starts_with("rebound run: polled 0 messages"),
+        stdout.starts_with("rebound run: polled 1 messages"),
         "{stdout}"
     );
+    // the address the poll step suppressed is gone from the list in the same cycle
     assert!(
-        stdout.contains("cleaned list.csv: kept 9, removed 1"),
+        stdout.contains("cleaned list.csv: kept 8, removed 2"),
         "{stdout}"
     );
+    let removed = std::fs::read_to_string(dir.join("removed.csv")).expect("removed");
+    assert!(removed.contains(&format!("u3@{local}")), "{removed}");
+    assert!(removed.contains(&format!("u5@{local}")), "{removed}");
     assert!(stdout.contains("report week.html"), "{stdout}");
     assert!(std::fs::read_to_string(dir.join("week.html"))
         .expect("report")

@@ -29,6 +29,14 @@ fn an_idn_domain_matches_its_ascii_form() {
 }
 
 #[test]
+fn the_smtp_form_uses_a_labels_for_an_ascii_local_part() {
+    let smtp = |s: &str| Address::parse(s).unwrap().smtp_form();
+    assert_eq!(smtp("User@Bücher.example"), "User@xn--bcher-kva.example");
+    assert_eq!(smtp("user@example.com"), "user@example.com");
+    assert_eq!(smtp("üser@bücher.example"), "üser@bücher.example");
+}
+
+#[test]
 fn quotes_that_quote_nothing_are_dropped() {
     assert_eq!(key("\"q\"@example.com"), "q@example.com");
     assert_eq!(key("\"Q.R\"@example.com"), "q.r@example.com");

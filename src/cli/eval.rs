@@ -1,7 +1,7 @@
 //! `rebound eval`: the decoder's accuracy over a labelled directory.
 
 use anyhow::{Context, Result};
-use rebound::eval::{self, pct, Counts};
+use rebound::eval::{self, pct, Counts, Half};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +16,7 @@ use std::process::ExitCode;
 ///   rebound eval ../shared/corpus/dev
 ///   rebound eval fixtures/postfix --min-full 100
 ///   rebound eval ../shared/corpus/dev --misses | less
+///   rebound eval ../shared/corpus/dev --half odd
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -28,20 +29,33 @@ pub struct Args {
     /// List every record that did not fully match (expected vs got).
     #[arg(long)]
     misses: bool,
+    /// Score one half only: the odd or even samples of each family (file-name order).
+    /// Study misses on one half; the other half's score is the honest figure.
+    #[arg(long, value_name = "odd|even")]
+    half: Option<Half>,
     /// Fail (exit 1) when full match is below this percentage.
     #[arg(long, value_name = "PCT")]
     min_full: Option<f64>,
     /// Fail (exit 1) when detection agreement is below this percentage.
     #[arg(long, value_name = "PCT")]
     min_detect: Option<f64>,
+    /// Fail (exit 1) when the recipient is right for fewer than this percentage of records.
+    #[arg(long, value_name = "PCT")]
+    min_recipient: Option<f64>,
+    /// Fail (exit 1) when the hard/soft verdict is right for fewer than this percentage.
+    #[arg(long, value_name = "PCT")]
+    min_hard: Option<f64>,
+    /// Fail (exit 1) when more than this many records are reported that were not expected.
+    #[arg(long, value_name = "N")]
+    max_extra: Option<usize>,
     /// How many of the worst families to list.
     #[arg(long, default_value_t = 10)]
     worst: usize,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let report =
-        eval::run(&args.dir).with_context(|| format!("evaluating {}", args.dir.display()))?;
+    let report = eval::run_half(&args.dir, args.half)
+        .with_context(|| format!("evaluating {}", args.dir.display()))?;
     let t = &report.total;
     if args.json {
         writeln!(
@@ -49,6 +63,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
                 "dir": args.dir.display().to_string(),
+                "half": args.half.map(|h| format!("{h:?}").to_lowercase()),
                 "total": t,
                 "percent": {
                     "detection": pct(t.detected, t.files),
@@ -93,6 +108,27 @@ pub fn run(args: Args) -> Result<ExitCode> {
             ok = false;
         }
     }
+    for (name, n, min) in [
+        ("recipient", t.recipient, args.min_recipient),
+        ("hard", t.hard, args.min_hard),
+    ] {
+        if let Some(min) = min {
+            let p = pct(n, t.records);
+            if p + 1e-9 < min {
+                eprintln!("rebound: {name} {p:.2}% is below the floor {min:.2}%");
+                ok = false;
+            }
+        }
+    }
+    if let Some(max) = args.max_extra {
+        if t.extra > max {
+            eprintln!(
+                "rebound: {} extra records, more than the ceiling {max}",
+                t.extra
+            );
+            ok = false;
+        }
+    }
     Ok(if ok {
         ExitCode::SUCCESS
     } else {
@@ -102,7 +138,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 fn print_summary(args: &Args, t: &Counts, report: &eval::EvalReport) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "eval {}", args.dir.display())?;
+    match args.half {
+        Some(h) => writeln!(out, "eval {} ({h:?} half)", args.dir.display())?,
+        None => writeln!(out, "eval {}", args.dir.display())?,
+    }
     writeln!(
         out,
         "  files          {:>5}   (errors: {})",

@@ -5,59 +5,7 @@
 use crate::decode::Bounce;
 use crate::store::{SendRef, StoreError, Tx};
 
-/// The key that tied a fact to a send, strongest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum MatchKey {
-    /// The synchronous rejection `send` recorded itself.
-    Sync,
-    Verp,
-    Envid,
-    QueueId,
-    MessageId,
-    XHeader,
-    Address,
-    /// Nothing matched: kept for people to look at.
-    Unmatched,
-    /// A VERP token whose signature is wrong: possibly forged; never acted on.
-    Suspect,
-}
-
-impl MatchKey {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchKey::Sync => "sync",
-            MatchKey::Verp => "verp",
-            MatchKey::Envid => "envid",
-            MatchKey::QueueId => "queue_id",
-            MatchKey::MessageId => "message_id",
-            MatchKey::XHeader => "x_header",
-            MatchKey::Address => "address",
-            MatchKey::Unmatched => "unmatched",
-            MatchKey::Suspect => "suspect",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<MatchKey> {
-        [
-            MatchKey::Sync,
-            MatchKey::Verp,
-            MatchKey::Envid,
-            MatchKey::QueueId,
-            MatchKey::MessageId,
-            MatchKey::XHeader,
-            MatchKey::Address,
-            MatchKey::Unmatched,
-            MatchKey::Suspect,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-
-    /// Whether the key tied the fact to a send.
-    pub fn matched(self) -> bool {
-        !matches!(self, MatchKey::Unmatched | MatchKey::Suspect)
-    }
-}
+pub use crate::store::MatchKey;
 
 /// The result of correlating one fact.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -114,6 +114,16 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
         .or_else(|| d.command.clone())
         .or_else(|| command_in(diag))
         .or_else(|| mail.text_command());
+    // A report that gives no diagnostic may still name the cause in its human-readable
+    // part, next to the address (RFC 3464 section 2: the first part is for people):
+    // the reason is read there rather than left undecided.
+    let near = if diag.is_empty() {
+        d.recipient
+            .as_deref()
+            .and_then(|r| mail.cause_index().cause_near(&mail.text, r))
+    } else {
+        None
+    };
     let (reason, rule) = match d.reason {
         Some(r) => (r, d.rule.clone().unwrap_or_else(|| module.to_string())),
         None => decide(
@@ -122,7 +132,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
             action,
             code.as_deref(),
             replycode.as_deref(),
-            diag,
+            near.as_deref().unwrap_or(diag),
             mail,
         ),
     };
@@ -205,7 +215,8 @@ fn decide(
             && d.diagnostic_type.is_some()
             && mail.postfix_report(),
     };
-    reason::decide(&facts, &reason::scan(diag))
+    let (r, rule): (Reason, reason::Rule) = reason::decide_rule(&facts, &reason::scan(diag));
+    (r, rule.to_string())
 }
 
 /// Phrases that tell which SMTP command a failure answered: Postfix's "in reply to",

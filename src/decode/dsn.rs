@@ -72,6 +72,7 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
             "original-envelope-id" => per_message.envelope_id = Some(value),
             "x-postfix-queue-id" => per_message.queue_id = Some(value),
             "final-recipient" | "original-recipient" | "x-actual-recipient" => {
+                let value = utf8_addr(&value);
                 let is_final = name == "final-recipient";
                 if is_final && cur_has_final {
                     if let Some(d) = cur.take() {
@@ -136,6 +137,46 @@ pub(crate) fn parse_fields(text: &str) -> Vec<Draft> {
             d.queue_ids.push(q.clone());
         }
     }
+    out
+}
+
+/// An address field of type `utf-8` with its `\x{HEX}` escapes written as characters
+/// (RFC 6533 section 3, `EmbeddedUnicodeChar`: how utf-8-addr-xtext carries a non-ASCII
+/// character in `message/delivery-status`; the global form may use it too). Other types,
+/// and escapes that name no character, are left as they are.
+fn utf8_addr(value: &str) -> String {
+    let is_utf8 = value
+        .split_once(';')
+        .is_some_and(|(kind, _)| kind.trim().eq_ignore_ascii_case("utf-8"));
+    if !is_utf8 || !value.contains("\\x{") {
+        return value.to_string();
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut rest = value;
+    while let Some(i) = rest.find("\\x{") {
+        out.push_str(rest.get(..i).unwrap_or(""));
+        let after = rest.get(i + 3..).unwrap_or("");
+        let decoded = after.find('}').and_then(|end| {
+            let hex = after.get(..end)?;
+            let c = (1..=6)
+                .contains(&hex.len())
+                .then(|| u32::from_str_radix(hex, 16).ok())
+                .flatten()
+                .and_then(char::from_u32)?;
+            Some((c, end))
+        });
+        match decoded {
+            Some((c, end)) => {
+                out.push(c);
+                rest = after.get(end + 1..).unwrap_or("");
+            }
+            None => {
+                out.push_str("\\x{");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
     out
 }
 
@@ -271,5 +312,28 @@ mod tests {
         assert_eq!(d[0].queue_ids, vec!["4F3A2B1C".to_string()]);
         assert_eq!(d[1].action, Some(Action::Delayed));
         assert_eq!(d[1].reporting_mta.as_deref(), Some("mx.example.jp"));
+    }
+
+    #[test]
+    fn utf8_address_escapes_are_decoded() {
+        // RFC 6533 section 3: utf-8-addr-xtext writes a non-ASCII character as \x{HEX}
+        let text = "Reporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: utf-8; \\x{FC}ser@example.org\nOriginal-Recipient: utf-8;\\x{7528}\\x{6237}@example.org\nAction: failed\nStatus: 5.1.1\n";
+        let d = parse_fields(text);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].recipient.as_deref(), Some("\u{fc}ser@example.org"));
+        assert_eq!(
+            d[0].original_recipient.as_deref(),
+            Some("\u{7528}\u{6237}@example.org")
+        );
+        // raw UTF-8 (the global form's unitext) is taken as it is
+        assert_eq!(
+            utf8_addr("utf-8; \u{fc}ser@example.org"),
+            "utf-8; \u{fc}ser@example.org"
+        );
+        // only the utf-8 type has the escape; a broken escape stays as written
+        assert_eq!(utf8_addr("rfc822; a\\x{FC}@b"), "rfc822; a\\x{FC}@b");
+        assert_eq!(utf8_addr("utf-8; a\\x{ZZ}@b"), "utf-8; a\\x{ZZ}@b");
+        assert_eq!(utf8_addr("utf-8; a\\x{D800}@b"), "utf-8; a\\x{D800}@b");
+        assert_eq!(utf8_addr("utf-8; a\\x{"), "utf-8; a\\x{");
     }
 }

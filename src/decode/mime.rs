@@ -46,6 +46,11 @@ pub(crate) struct Mail {
     /// Whether a delivery-status part carries Postfix's `X-Postfix-Queue-ID`, found on
     /// first use: asked once per record, scanning the part each time was quadratic.
     postfix_report: OnceCell<bool>,
+    /// The recipients of the records being finished (set by `decode_one`), for
+    /// `cause_index`.
+    pub record_recipients: Vec<String>,
+    /// Where those recipients stand in the report's text, made on first use.
+    cause_index: OnceCell<super::freetext::CauseIndex>,
 }
 
 /// Messages larger than this are cut before parsing: a bounce's facts are in its first
@@ -93,6 +98,13 @@ impl Mail {
         self.text_command
             .get_or_init(|| super::draft::command_in(&self.text))
             .clone()
+    }
+
+    /// Where each record's recipient stands in the text's report part, for the causes
+    /// read next to it (`freetext::cause_near` for every record at once).
+    pub fn cause_index(&self) -> &super::freetext::CauseIndex {
+        self.cause_index
+            .get_or_init(|| super::freetext::CauseIndex::new(&self.text, &self.record_recipients))
     }
 
     /// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).
@@ -279,7 +291,7 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                 }
             }
             PartType::Text(t) | PartType::Html(t) => {
-                if ctype.contains("rfc822-headers") {
+                if is_returned_headers(&ctype) {
                     if mail.original.is_empty() {
                         mail.original = parse_header_block(t);
                     }
@@ -301,7 +313,7 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
                 let keep = ctype.starts_with("message/")
                     || ctype.contains("delivery-status")
                     || ctype == "text/plain";
-                if ctype.contains("rfc822-headers") {
+                if is_returned_headers(&ctype) {
                     if mail.original.is_empty() {
                         mail.original = parse_header_block(&String::from_utf8_lossy(b));
                     }
@@ -314,6 +326,13 @@ fn collect(msg: &Message, mail: &mut Mail, depth: usize) {
             }
         }
     }
+}
+
+/// A part that holds only the returned message's header: `text/rfc822-headers` (RFC 6522),
+/// or its UTF-8 form `message/global-headers` (RFC 6533 section 6.3) that reports about
+/// SMTPUTF8 mail carry.
+fn is_returned_headers(ctype: &str) -> bool {
+    ctype.contains("rfc822-headers") || ctype == "message/global-headers"
 }
 
 /// A rough text rendering of HTML: tags dropped, block ends become line breaks, the
@@ -393,7 +412,55 @@ pub(crate) fn parse_header_lines(text: &str) -> Vec<(String, String)> {
 
 #[cfg(test)]
 mod tests {
-    use super::unfold;
+    use super::{unfold, Mail};
+
+    /// A report about SMTPUTF8 mail (RFC 6533) with the returned part given.
+    fn global_report(returned: &str) -> Vec<u8> {
+        format!(
+            "From: MAILER-DAEMON@mx.example\r\n\
+Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
+\r\n--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nfailed\r\n\
+--b\r\nContent-Type: message/global-delivery-status\r\n\r\n\
+Reporting-MTA: dns; mx.example\r\n\r\nFinal-Recipient: utf-8; \u{fc}ser@example.org\r\n\
+Action: failed\r\nStatus: 5.1.1\r\n\r\n\
+--b\r\n{returned}\r\n--b--\r\n"
+        )
+        .into_bytes()
+    }
+
+    fn original_message_id(raw: &[u8]) -> Option<String> {
+        let mail = Mail::parse(raw).expect("parses");
+        mail.original
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("message-id"))
+            .map(|(_, v)| v.clone())
+    }
+
+    #[test]
+    fn global_headers_part_gives_the_returned_header() {
+        // RFC 6533 section 6.3: message/global-headers is text/rfc822-headers in UTF-8
+        let raw = global_report(
+            "Content-Type: message/global-headers\r\n\r\n\
+To: <\u{fc}ser@example.org>\r\nMessage-ID: <m1@example.net>\r\nSubject: x\r\n",
+        );
+        assert_eq!(
+            original_message_id(&raw).as_deref(),
+            Some("<m1@example.net>")
+        );
+    }
+
+    #[test]
+    fn global_message_part_gives_the_returned_header() {
+        // RFC 6533 section 3: the whole returned message as message/global
+        let raw = global_report(
+            "Content-Type: message/global\r\n\r\n\
+To: <\u{fc}ser@example.org>\r\nMessage-ID: <m2@example.net>\r\nSubject: x\r\n\r\nbody\r\n",
+        );
+        assert_eq!(
+            original_message_id(&raw).as_deref(),
+            Some("<m2@example.net>")
+        );
+    }
 
     /// The plain definition `unfold` must agree with.
     fn unfold_reference(v: &str) -> String {

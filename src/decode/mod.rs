@@ -195,11 +195,12 @@ fn separator_context(prev: &[u8], next: &[u8]) -> bool {
 }
 
 fn decode_one(raw: &[u8]) -> Report {
-    let mail = match Mail::parse(raw) {
+    let mut mail = match Mail::parse(raw) {
         Some(m) => m,
         None => return Report::default(),
     };
     let (module, drafts) = find_drafts(&mail);
+    mail.record_recipients = drafts.iter().filter_map(|d| d.recipient.clone()).collect();
     let keys = keys::message_keys(&mail);
     let bounces = drafts
         .into_iter()
@@ -246,7 +247,7 @@ pub fn reply_facts(reply: &str, command: Option<&str>) -> ReplyFacts {
         delayed: false,
         gave_up: false,
     };
-    let (r, rule) = reason::decide(&facts, &reason::scan(reply));
+    let (r, rule) = reason::decide_rule(&facts, &reason::scan(reply));
     let permanent = replycode
         .as_deref()
         .or(code.as_deref())
@@ -283,4 +284,29 @@ fn find_drafts(mail: &Mail) -> (&'static str, Vec<Draft>) {
         return ("freetext", drafts);
     }
     ("none", Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_refused_at_submission_keep_their_verdicts() {
+        // Postfix's replies as the project's mail stack gives them (send's synchronous
+        // bounces): hard only for the unknown address.
+        let cases = [
+            ("550 5.1.1 User unknown", Reason::UserUnknown, true),
+            (
+                "554 5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1",
+                Reason::Blocked,
+                false,
+            ),
+            ("554 5.7.1 <a@remote.test>: Relay access denied", Reason::NoRelaying, false),
+            ("452 4.2.2 <a@remote.test>: Mailbox full", Reason::MailboxFull, false),
+            ("552 5.3.4 Message size exceeds fixed limit", Reason::MesgTooBig, false),
+        ];
+        for (reply, want, hard) in cases {
+            assert_eq!(classify_reply(reply, Some("RCPT")), (want, hard), "{reply}");
+        }
+    }
 }

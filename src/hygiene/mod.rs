@@ -10,50 +10,7 @@ use crate::correlate::MatchKey;
 use crate::decode::Reason;
 use crate::store::{FactRow, Judge, NewFact, StoreError, Tx};
 
-/// What the policy makes of one fact.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Suppress the address now.
-    Suppress,
-    /// Counts toward the soft limit.
-    Soft,
-    /// Recorded only (the policy's ignore list).
-    Ignore,
-    /// The sender's reputation or a blocklist: counted per sender and list, never per address.
-    Reputation,
-    /// A successful delivery: resets the soft count.
-    Success,
-    /// A delay report: the message may still arrive.
-    Delayed,
-    /// The same rejection `send` already recorded at submission.
-    Duplicate,
-    /// Matched only by a key weaker than the policy allows to act on.
-    Weak,
-    /// Tied to no send.
-    Unmatched,
-    /// A VERP token with a bad signature.
-    Suspect,
-    /// A reason the policy does not name: recorded only.
-    Record,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Suppress => "suppress",
-            Verdict::Soft => "soft",
-            Verdict::Ignore => "ignore",
-            Verdict::Reputation => "reputation",
-            Verdict::Success => "success",
-            Verdict::Delayed => "delayed",
-            Verdict::Duplicate => "duplicate",
-            Verdict::Weak => "weak",
-            Verdict::Unmatched => "unmatched",
-            Verdict::Suspect => "suspect",
-            Verdict::Record => "record",
-        }
-    }
-}
+pub use crate::store::Verdict;
 
 /// What the policy looks at in a fact.
 #[derive(Debug, Clone, Copy)]
@@ -106,14 +63,12 @@ impl Policy {
 
     /// The verdict of a stored fact under this policy (for previews of another policy).
     pub fn reclassify(&self, f: &FactRow) -> Verdict {
-        if f.verdict == Verdict::Duplicate.as_str() {
+        if f.verdict == Verdict::Duplicate {
             return Verdict::Duplicate;
         }
-        let key = MatchKey::parse(&f.matched_by).unwrap_or(MatchKey::Unmatched);
-        let reason = f.reason.parse().unwrap_or(Reason::Undefined);
         self.classify(FactView {
-            key,
-            reason,
+            key: f.matched_by,
+            reason: f.reason,
             action: f.action.as_deref(),
             blocklist: f.blocklist.is_some(),
             duplicate: false,
@@ -127,32 +82,31 @@ impl Policy {
         facts: &[FactRow],
         last_accepted: Option<&str>,
         verdict: impl Fn(&FactRow) -> Verdict,
-    ) -> Option<(String, String)> {
+    ) -> Option<(Reason, String)> {
         if let Some(f) = facts.iter().find(|f| verdict(f) == Verdict::Suppress) {
             return Some((
-                f.reason.clone(),
+                f.reason,
                 format!("fact {} matched by {}: {}", f.id, f.matched_by, f.evidence),
             ));
         }
         // The soft count restarts after the last success (success DSN or accepted send).
-        let mut reset = last_accepted.map(normalize).unwrap_or_default();
+        let mut reset = last_accepted.unwrap_or_default().to_string();
         for f in facts {
-            if verdict(f) == Verdict::Success {
-                let at = normalize(&f.created_at);
-                if at > reset {
-                    reset = at;
-                }
+            if verdict(f) == Verdict::Success && f.created_at > reset {
+                reset = f.created_at.clone();
             }
         }
         let soft: Vec<&FactRow> = facts
             .iter()
-            .filter(|f| f.recent && verdict(f) == Verdict::Soft && normalize(&f.created_at) > reset)
+            // `>=`: a send is stored truncated to its second, so a bounce recorded in
+            // that same second (even at .000) came after it
+            .filter(|f| f.recent && verdict(f) == Verdict::Soft && f.created_at >= reset)
             .collect();
         if soft.len() as u32 >= self.soft_count {
             let last = soft.last()?;
             let ids: Vec<String> = soft.iter().map(|f| f.id.to_string()).collect();
             return Some((
-                last.reason.clone(),
+                last.reason,
                 format!(
                     "{} soft bounces within {} days (facts {})",
                     soft.len(),
@@ -174,18 +128,19 @@ impl Policy {
     fn apply_as(&self, tx: &Tx, email: &str, source: &str) -> Result<bool, StoreError> {
         let facts = tx.facts_for(email, self.soft_days)?;
         let accepted = tx.last_accepted(email, self.soft_days)?;
-        let stored = |f: &FactRow| stored_verdict(&f.verdict);
-        match self.decide(&facts, accepted.as_deref(), stored) {
-            Some((reason, evidence)) => tx.suppress(email, &reason, source, Some(&evidence)),
+        match self.decide(&facts, accepted.as_deref(), |f| f.verdict) {
+            Some((reason, evidence)) => {
+                tx.suppress(email, reason.as_str(), source, Some(&evidence))
+            }
             None => Ok(false),
         }
     }
 
     /// The verdict of a refusal at submission.
-    fn refusal_verdict(&self, reason: &str, blocklist: bool) -> Verdict {
+    fn refusal_verdict(&self, reason: Reason, blocklist: bool) -> Verdict {
         self.classify(FactView {
             key: MatchKey::Sync,
-            reason: reason.parse().unwrap_or(Reason::Undefined),
+            reason,
             action: Some("failed"),
             blocklist,
             duplicate: false,
@@ -199,8 +154,8 @@ impl Policy {
         tx.import_sync_rejections()?;
         let open = tx.unjudged_refusals()?;
         for (id, email, reason, blocklist) in &open {
-            let v = self.refusal_verdict(reason, *blocklist);
-            tx.set_verdict(*id, v.as_str())?;
+            let v = self.refusal_verdict(*reason, *blocklist);
+            tx.set_verdict(*id, v)?;
             if matches!(v, Verdict::Suppress | Verdict::Soft) {
                 self.apply_as(tx, email, "send")?;
             }
@@ -211,42 +166,12 @@ impl Policy {
 
 /// The policy judges `send`'s refusals in the transaction that records them.
 impl Judge for Policy {
-    fn verdict(&self, fact: &NewFact) -> String {
-        self.refusal_verdict(&fact.reason, fact.blocklist.is_some())
-            .as_str()
-            .to_string()
+    fn verdict(&self, fact: &NewFact) -> Verdict {
+        self.refusal_verdict(fact.reason, fact.blocklist.is_some())
     }
 
     fn settle(&self, tx: &Tx, email: &str) -> Result<bool, StoreError> {
         self.apply_as(tx, email, "send")
-    }
-}
-
-fn stored_verdict(s: &str) -> Verdict {
-    [
-        Verdict::Suppress,
-        Verdict::Soft,
-        Verdict::Ignore,
-        Verdict::Reputation,
-        Verdict::Success,
-        Verdict::Delayed,
-        Verdict::Duplicate,
-        Verdict::Weak,
-        Verdict::Unmatched,
-        Verdict::Suspect,
-    ]
-    .into_iter()
-    .find(|v| v.as_str() == s)
-    .unwrap_or(Verdict::Record)
-}
-
-/// Timestamps are stored with (facts) or without (recipients) milliseconds; compare both
-/// as `YYYY-MM-DDTHH:MM:SS.sssZ`.
-fn normalize(t: &str) -> String {
-    if t.len() == 20 && t.ends_with('Z') {
-        format!("{}.000Z", &t[..19])
-    } else {
-        t.to_string()
     }
 }
 

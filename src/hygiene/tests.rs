@@ -16,10 +16,10 @@ fn fact(id: i64, reason: &str, verdict: &str, at: &str) -> FactRow {
     FactRow {
         id,
         email: Some("a@x.test".into()),
-        matched_by: "verp".into(),
+        matched_by: MatchKey::Verp,
         action: Some("failed".into()),
-        reason: reason.into(),
-        verdict: verdict.into(),
+        reason: reason.parse().expect("a reason"),
+        verdict: Verdict::parse(verdict).expect("a verdict"),
         evidence: "test".into(),
         blocklist: None,
         created_at: at.into(),
@@ -86,7 +86,7 @@ fn default_policy_precedence() {
 #[test]
 fn soft_bounces_count_until_a_success() {
     let p = Policy::default();
-    let v = |f: &FactRow| stored_verdict(&f.verdict);
+    let v = |f: &FactRow| f.verdict;
     let mut facts = vec![
         fact(1, "mailboxfull", "soft", "2026-01-01T00:00:00.000Z"),
         fact(2, "mailboxfull", "soft", "2026-01-02T00:00:00.000Z"),
@@ -94,10 +94,10 @@ fn soft_bounces_count_until_a_success() {
     assert_eq!(p.decide(&facts, None, v), None);
     facts.push(fact(3, "expired", "soft", "2026-01-03T00:00:00.000Z"));
     let (reason, evidence) = p.decide(&facts, None, v).unwrap();
-    assert_eq!(reason, "expired");
+    assert_eq!(reason, Reason::Expired);
     assert!(evidence.contains("facts 1, 2, 3"), "{evidence}");
     // an accepted send after the first one restarts the count
-    assert_eq!(p.decide(&facts, Some("2026-01-01T12:00:00Z"), v), None);
+    assert_eq!(p.decide(&facts, Some("2026-01-01T12:00:00.000Z"), v), None);
     facts.insert(
         1,
         fact(9, "delivered", "success", "2026-01-01T06:00:00.000Z"),
@@ -109,10 +109,22 @@ fn soft_bounces_count_until_a_success() {
         f.recent = false;
     }
     assert_eq!(p.decide(&old, None, v), None);
-    // the same second: the send was before the bounce
+    // The same second: a send recorded to the second (12:00:00.000Z, truncated) was
+    // before a bounce recorded at 12:00:00.000Z, so that bounce counts.
+    let same_second = vec![
+        fact(20, "mailboxfull", "soft", "2026-01-05T12:00:00.000Z"),
+        fact(21, "mailboxfull", "soft", "2026-01-05T12:00:00.400Z"),
+        fact(22, "mailboxfull", "soft", "2026-01-05T12:00:01.000Z"),
+    ];
+    let (reason, evidence) = p
+        .decide(&same_second, Some("2026-01-05T12:00:00.000Z"), v)
+        .expect("three soft bounces after the send");
+    assert_eq!(reason, Reason::MailboxFull);
+    assert!(evidence.contains("facts 20, 21, 22"), "{evidence}");
+    // one second later the first of them was before the send
     assert_eq!(
-        normalize("2026-01-01T00:00:00Z"),
-        "2026-01-01T00:00:00.000Z"
+        p.decide(&same_second, Some("2026-01-05T12:00:00.001Z"), v),
+        None
     );
 }
 

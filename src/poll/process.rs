@@ -251,7 +251,9 @@ impl Pipeline {
         for b in &bounces {
             let m = self.correlator.correlate(tx, b)?;
             let duplicate = match &m.send {
-                Some(s) if s.state == "rejected" => tx.has_sync_fact(s.recipient_id)?,
+                Some(s) if s.state == crate::store::SendState::Rejected => {
+                    tx.has_sync_fact(s.recipient_id)?
+                }
                 _ => false,
             };
             let verdict = self.policy.classify(FactView {
@@ -268,11 +270,11 @@ impl Pipeline {
                     .as_ref()
                     .map(|s| s.email.clone())
                     .or(b.recipient.clone()),
-                matched_by: m.key.as_str().to_string(),
+                matched_by: m.key,
                 campaign_id: m.send.as_ref().map(|s| s.campaign_id),
                 recipient_id: m.send.as_ref().map(|s| s.recipient_id),
                 action: b.action.map(|a| a.as_str().to_string()),
-                reason: b.reason.as_str().to_string(),
+                reason: b.reason,
                 hard: b.hard,
                 status: b.status.clone(),
                 diagnostic: b.diagnostic_code.clone(),
@@ -280,7 +282,7 @@ impl Pipeline {
                 blocklist: b.blocklist.as_ref().map(|l| l.list.clone()),
                 listed_ip: b.blocklist.as_ref().and_then(|l| l.listed_ip.clone()),
                 evidence: format!("{}: {}", b.evidence.module, b.evidence.rule),
-                verdict: verdict.as_str().to_string(),
+                verdict,
                 remote_mta: b.remote_mta.clone(),
             });
         }
@@ -304,7 +306,7 @@ impl Pipeline {
             tx.insert_fact(Some(row), f)?;
         }
         for f in &facts {
-            if f.verdict == Verdict::Suppress.as_str() || f.verdict == Verdict::Soft.as_str() {
+            if matches!(f.verdict, Verdict::Suppress | Verdict::Soft) {
                 if let Some(email) = &f.email {
                     if self.policy.apply(tx, email)? {
                         suppressed.push(crate::address::key_of(email));

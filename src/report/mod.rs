@@ -5,7 +5,7 @@
 pub mod html;
 pub mod text;
 
-use crate::store::{FactDetail, SentRow, Store, StoreError};
+use crate::store::{FactDetail, MatchKey, SendState, SentRow, Store, StoreError, Verdict};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -161,7 +161,7 @@ fn category(f: &FactDetail) -> &'static str {
         "vacation" => "auto_replied",
         "delivered" => "delivered",
         _ if f.action.as_deref() == Some("delayed") => "delayed",
-        _ if f.verdict == "reputation" || f.blocklist.is_some() => "blocked",
+        _ if f.verdict == Verdict::Reputation || f.blocklist.is_some() => "blocked",
         _ if f.hard => "bounced_hard",
         _ => "bounced_soft",
     }
@@ -201,7 +201,7 @@ fn line_of(f: &FactDetail) -> Line {
     Line {
         email: f.email.clone().unwrap_or_default(),
         outcome: category(f).to_string(),
-        reason: f.reason.clone(),
+        reason: f.reason.to_string(),
         status: f.status.clone().unwrap_or_default(),
         diagnostic: f.diagnostic.clone().unwrap_or_default(),
         blocklist: match (&f.blocklist, &f.listed_ip) {
@@ -209,7 +209,7 @@ fn line_of(f: &FactDetail) -> Line {
             (Some(l), None) => l.clone(),
             _ => String::new(),
         },
-        matched_by: f.matched_by.clone(),
+        matched_by: f.matched_by.to_string(),
         evidence: f.evidence.clone(),
         when: f.created_at.clone(),
         ..Line::default()
@@ -234,8 +234,8 @@ fn breakdowns(facts: &[FactDetail]) -> (Vec<Count>, Vec<BlocklistRow>, Vec<DayRo
     let mut days: BTreeMap<String, DayRow> = BTreeMap::new();
     let mut keys = BTreeMap::new();
     for f in facts {
-        *reasons.entry(f.reason.clone()).or_insert(0) += 1;
-        *keys.entry(f.matched_by.clone()).or_insert(0) += 1;
+        *reasons.entry(f.reason.to_string()).or_insert(0) += 1;
+        *keys.entry(f.matched_by.to_string()).or_insert(0) += 1;
         if let Some(l) = &f.blocklist {
             *lists
                 .entry((l.clone(), f.listed_ip.clone().unwrap_or_default()))
@@ -296,10 +296,10 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
     let mut domains: BTreeMap<String, DomainRow> = BTreeMap::new();
     for f in facts {
         // a DSN for a recipient refused at submission is the same bounce again
-        if f.verdict == "duplicate" {
+        if f.verdict == Verdict::Duplicate {
             continue;
         }
-        if f.matched_by == "sync" {
+        if f.matched_by == MatchKey::Sync {
             funnel.rejected_at_smtp += 1;
         }
         bump(&mut funnel, category(f));
@@ -311,7 +311,7 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
                 ..DomainRow::default()
             });
         d.recipients += 1;
-        if f.matched_by == "sync" {
+        if f.matched_by == MatchKey::Sync {
             d.rejected_at_smtp += 1;
         }
         bump_domain(d, category(f));
@@ -391,14 +391,14 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
     // Refusals at SMTP time count among the reasons even before poll has seen a DSN.
     let synced: std::collections::HashSet<i64> = facts
         .iter()
-        .filter(|f| f.matched_by == "sync")
+        .filter(|f| f.matched_by == MatchKey::Sync)
         .filter_map(|f| f.recipient_id)
         .collect();
     let mut reasons: BTreeMap<String, usize> =
         by_reason.into_iter().map(|c| (c.name, c.count)).collect();
     for s in sent
         .iter()
-        .filter(|s| s.state == "rejected" && !synced.contains(&s.recipient_id))
+        .filter(|s| s.state == SendState::Rejected && !synced.contains(&s.recipient_id))
     {
         *reasons
             .entry(s.reason.clone().unwrap_or_else(|| "undefined".into()))
@@ -478,14 +478,14 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
         if want_lines {
             let mut l = fact.map(line_of).unwrap_or_default();
             l.email = s.email.clone();
-            l.send_state = s.state.clone();
+            l.send_state = s.state.as_str().to_string();
             l.receipt_id = s.receipt_id.clone().unwrap_or_default();
             l.outcome = outcome;
-            if fact.is_none() && s.state != "accepted" {
+            if fact.is_none() && s.state != SendState::Accepted {
                 // what the server said, for refusals not yet facts and for deferrals
                 l.reason = s.reason.clone().unwrap_or_default();
                 l.diagnostic = s.reply.clone().unwrap_or_default();
-                if s.state == "rejected" {
+                if s.state == SendState::Rejected {
                     l.matched_by = "sync".into();
                 }
                 l.when = s.updated_at.clone().unwrap_or_default();

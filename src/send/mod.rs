@@ -278,12 +278,14 @@ fn worker(
             .as_ref()
             .filter(|_| pace.interval.is_none())
             .map(|(_, n)| verp::return_path(&cfg.return_path, &n.verp_token));
+        let next_to = upcoming.as_ref().map(|(r, _)| smtp_to(&r.email));
         let next = upcoming
             .as_ref()
             .zip(next_return_path.as_deref())
-            .map(|((r, n), rp)| Envelope {
+            .zip(next_to.as_deref())
+            .map(|(((_, n), rp), to)| Envelope {
                 return_path: rp,
-                recipient: &r.email,
+                recipient: to,
                 envelope_id: &n.envelope_id,
             });
         match send_one(
@@ -349,6 +351,14 @@ fn identifiers(cfg: &SendConfig, campaign: &Campaign, rows: &[RecipientRow]) -> 
         .collect()
 }
 
+/// How a recipient is written on the wire: an internationalised domain as A-labels
+/// (the server may not offer SMTPUTF8; see `Address::smtp_form`).
+fn smtp_to(email: &str) -> String {
+    crate::address::Address::parse(email)
+        .map(|a| a.smtp_form())
+        .unwrap_or_else(|_| email.to_string())
+}
+
 /// Sends one recipient, with retries for temporary failures, and records the outcome.
 /// `Err` only when the server cannot be reached (the recipient is then still pending).
 #[allow(clippy::too_many_arguments)]
@@ -366,9 +376,10 @@ fn send_one(
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
     let return_path = verp::return_path(&cfg.return_path, &ids.verp_token);
+    let to = smtp_to(&row.email);
     let content = template.render(
         &fields,
-        &row.email,
+        &to,
         &ids.message_id,
         &campaign.name,
         row.id,
@@ -376,7 +387,7 @@ fn send_one(
     );
     let env = Envelope {
         return_path: &return_path,
-        recipient: &row.email,
+        recipient: &to,
         envelope_id: &ids.envelope_id,
     };
     let outcome = |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {

@@ -98,12 +98,11 @@ const ROW_COLUMNS: &str =
     "id, email, fields, state, attempts, reply, receipt_id, message_id, envelope_id, verp_token";
 
 fn row(r: &rusqlite::Row) -> rusqlite::Result<RecipientRow> {
-    let state: String = r.get(3)?;
     Ok(RecipientRow {
         id: r.get(0)?,
         email: r.get(1)?,
         fields: r.get(2)?,
-        state: SendState::parse(&state).unwrap_or(SendState::Pending),
+        state: r.get(3)?,
         attempts: r.get(4)?,
         reply: r.get(5)?,
         receipt_id: r.get(6)?,
@@ -122,7 +121,7 @@ pub(super) fn record_at(
 ) -> rusqlite::Result<()> {
     conn.prepare_cached(
         "UPDATE recipients SET state = ?2, reply = ?3, reply_code = ?4, receipt_id = ?5,
-            reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?8, 'unixepoch')
+            reason = ?6, hard = ?7, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?8, 'unixepoch')
          WHERE id = ?1",
     )?
     .execute(params![
@@ -148,7 +147,7 @@ pub(super) fn mark_sending_on(
     let marked = conn
         .prepare_cached(
             "UPDATE recipients SET state = 'sending', attempts = attempts + 1,
-                updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?2, 'unixepoch')
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?2, 'unixepoch')
              WHERE id = ?1 AND message_id IS NOT NULL AND envelope_id IS NOT NULL
                AND verp_token IS NOT NULL",
         )?
@@ -179,7 +178,8 @@ impl Store {
         }
         self.conn
             .execute(
-                "INSERT INTO campaigns (name, message_sha256, from_addr) VALUES (?1, ?2, ?3)",
+                "INSERT INTO campaigns (name, message_sha256, from_addr, created_at)
+                 VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
                 params![name, message_sha256, from_addr],
             )
             .map_err(|e| self.err(e))?;
@@ -238,7 +238,7 @@ impl Store {
         let n = self
             .conn
             .execute(
-                "UPDATE recipients SET state = 'uncertain', updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                "UPDATE recipients SET state = 'uncertain', updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
                  WHERE campaign_id = ?1 AND state = 'sending'",
                 [campaign.id],
             )
@@ -336,7 +336,7 @@ impl Store {
             .execute(
                 "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
                     reply_code = NULL, receipt_id = NULL, reason = NULL, hard = NULL,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
                   WHERE campaign_id = ?1 AND state = 'pending'
                     AND email_key IN (SELECT email FROM suppressions)",
                 [campaign.id],

@@ -2,7 +2,10 @@
 //! the lookups correlation needs, and the per-folder checkpoints. Everything a message
 //! changes is written through one `Tx`, committed as a whole or not at all.
 
+use super::campaigns::SendState;
+use super::values::{MatchKey, Verdict};
 use super::{Store, StoreError};
+use crate::decode::Reason;
 use rusqlite::{params, OptionalExtension, Transaction};
 use std::path::PathBuf;
 
@@ -12,19 +15,19 @@ pub struct SendRef {
     pub campaign_id: i64,
     pub recipient_id: i64,
     pub email: String,
-    /// The recipient's send state (`accepted`, `rejected`, ...).
-    pub state: String,
+    /// The recipient's send state.
+    pub state: SendState,
 }
 
 /// One fact to store.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewFact {
     pub email: Option<String>,
-    pub matched_by: String,
+    pub matched_by: MatchKey,
     pub campaign_id: Option<i64>,
     pub recipient_id: Option<i64>,
     pub action: Option<String>,
-    pub reason: String,
+    pub reason: Reason,
     pub hard: bool,
     pub status: Option<String>,
     pub diagnostic: Option<String>,
@@ -32,7 +35,7 @@ pub struct NewFact {
     pub blocklist: Option<String>,
     pub listed_ip: Option<String>,
     pub evidence: String,
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The host that gave the answer (DSN `Remote-MTA`), when known.
     pub remote_mta: Option<String>,
 }
@@ -42,10 +45,10 @@ pub struct NewFact {
 pub struct FactRow {
     pub id: i64,
     pub email: Option<String>,
-    pub matched_by: String,
+    pub matched_by: MatchKey,
     pub action: Option<String>,
-    pub reason: String,
-    pub verdict: String,
+    pub reason: Reason,
+    pub verdict: Verdict,
     pub evidence: String,
     pub blocklist: Option<String>,
     pub created_at: String,
@@ -136,9 +139,10 @@ impl Store {
     ) -> Result<(), StoreError> {
         self.conn
             .execute(
-                "INSERT INTO poll_checkpoints (account, folder, uidvalidity, last_uid) VALUES (?1, ?2, ?3, ?4)
+                "INSERT INTO poll_checkpoints (account, folder, uidvalidity, last_uid, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, strftime('%Y-%m-%dT%H:%M:%fZ','now'))
                  ON CONFLICT (account, folder) DO UPDATE SET uidvalidity = ?3, last_uid = ?4,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%SZ','now')",
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')",
                 params![account, folder, cp.uidvalidity as i64, cp.last_uid as i64],
             )
             .map(|_| ())
@@ -254,7 +258,7 @@ fn last_accepted(
     conn.query_row(
         "SELECT max(updated_at) FROM recipients
           WHERE email_key = ?1 AND state = 'accepted'
-            AND updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)",
+            AND updated_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)",
         params![crate::address::key_of(email), format!("-{days} days")],
         |r| r.get(0),
     )
@@ -337,7 +341,7 @@ impl Tx<'_> {
         self.one_send(
             "SELECT r.campaign_id, r.id, r.email, r.state FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
               WHERE r.email_key = ?1 AND r.state <> 'pending' AND r.state <> 'skipped'
-                AND c.created_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?2)
+                AND c.created_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?2)
               ORDER BY c.created_at DESC, r.id DESC LIMIT 1",
             params![crate::address::key_of(email), format!("-{days} days")],
         )
@@ -423,7 +427,7 @@ impl Tx<'_> {
 
     /// Refusal facts stored without a verdict (a journal applied by a plain open), with
     /// what the policy reads: (id, address key, reason, names a blocklist).
-    pub fn unjudged_refusals(&self) -> Result<Vec<(i64, String, String, bool)>, StoreError> {
+    pub fn unjudged_refusals(&self) -> Result<Vec<(i64, String, Reason, bool)>, StoreError> {
         let mut stmt = self
             .tx
             .prepare_cached(
@@ -432,7 +436,7 @@ impl Tx<'_> {
             )
             .map_err(|e| self.err(e))?;
         let rows = stmt
-            .query_map([super::refusals::UNJUDGED], |r| {
+            .query_map([Verdict::Unjudged], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })
             .map_err(|e| self.err(e))?
@@ -468,7 +472,7 @@ impl Tx<'_> {
     }
 
     /// Sets the verdict of a fact (after the policy has looked at it).
-    pub fn set_verdict(&self, fact_id: i64, verdict: &str) -> Result<(), StoreError> {
+    pub fn set_verdict(&self, fact_id: i64, verdict: Verdict) -> Result<(), StoreError> {
         self.tx
             .execute(
                 "UPDATE facts SET verdict = ?2 WHERE id = ?1",

@@ -364,11 +364,21 @@ impl Store {
                         };
                         record_at(tx.conn(), line.id, &o, line.at).map_err(|e| tx.err(e))?;
                         if state == SendState::Rejected {
+                            let reason = match o.reason {
+                                None => crate::decode::Reason::Undefined,
+                                Some(r) => r.parse().map_err(|_| StoreError::Invalid {
+                                    path: segment.to_path_buf(),
+                                    message: format!(
+                                        "recipient {}: '{r}' is not a reason",
+                                        line.id
+                                    ),
+                                })?,
+                            };
                             refusals::record(
                                 &tx,
                                 line.id,
                                 o.reply.unwrap_or(""),
-                                o.reason.unwrap_or("undefined"),
+                                reason,
                                 o.hard.unwrap_or(false),
                                 line.at,
                                 judge,

@@ -9,13 +9,15 @@ mod refusals;
 mod reports;
 mod schema;
 mod suppressions;
+mod values;
 
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
-pub use refusals::{Judge, UNJUDGED};
+pub use refusals::Judge;
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;
+pub use values::{MatchKey, Verdict};
 
 use rusqlite::Connection;
 use std::path::{Path, PathBuf};

@@ -5,21 +5,18 @@
 //! campaign are right the moment `send` ends, with no bounce mailbox at all.
 
 use super::facts::{NewFact, Tx};
+use super::values::{MatchKey, Verdict};
 use super::StoreError;
 use rusqlite::{params, OptionalExtension};
 
 /// Judges facts for the layer above (the hygiene policy); the store knows no policy.
 pub trait Judge: Send + Sync {
     /// The verdict of a new fact (`suppress`, `soft`, `reputation`, ...).
-    fn verdict(&self, fact: &NewFact) -> String;
+    fn verdict(&self, fact: &NewFact) -> Verdict;
     /// After the fact is written: suppresses its address when the policy says so.
     /// Returns true when the address was newly suppressed.
     fn settle(&self, tx: &Tx, email: &str) -> Result<bool, StoreError>;
 }
-
-/// The verdict of a refusal fact stored without a judge (a killed run's journal applied
-/// by a later open): judged by the next `send` or `poll` (`Tx::unjudged_refusals`).
-pub const UNJUDGED: &str = "pending";
 
 /// Evidence text of a refusal fact.
 const MODULE: &str = "send: refused at submission";
@@ -31,7 +28,7 @@ pub(super) fn record(
     tx: &Tx,
     id: i64,
     reply: &str,
-    reason: &str,
+    reason: crate::decode::Reason,
     hard: bool,
     at: i64,
     judge: Option<&dyn Judge>,
@@ -54,11 +51,11 @@ pub(super) fn record(
     let read = crate::decode::reply_facts(reply, None);
     let mut fact = NewFact {
         email: Some(email.clone()),
-        matched_by: "sync".into(),
+        matched_by: MatchKey::Sync,
         campaign_id: Some(campaign_id),
         recipient_id: Some(id),
         action: Some("failed".into()),
-        reason: reason.to_string(),
+        reason,
         hard,
         status: read.status,
         diagnostic: Some(reply.to_string()),
@@ -66,7 +63,7 @@ pub(super) fn record(
         blocklist: read.blocklist.as_ref().map(|b| b.list.clone()),
         listed_ip: read.blocklist.and_then(|b| b.listed_ip),
         evidence: format!("{MODULE}: {}", read.rule),
-        verdict: UNJUDGED.into(),
+        verdict: Verdict::Unjudged,
         remote_mta: None,
     };
     if let Some(j) = judge {

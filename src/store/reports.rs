@@ -9,7 +9,7 @@ use rusqlite::params;
 pub struct SentRow {
     pub recipient_id: i64,
     pub email: String,
-    pub state: String,
+    pub state: super::SendState,
     pub reply: Option<String>,
     pub receipt_id: Option<String>,
     pub reason: Option<String>,
@@ -113,7 +113,7 @@ impl Store {
                 "SELECT count(*) FILTER (WHERE state = 'accepted'),
                         count(*) FILTER (WHERE state = 'rejected')
                    FROM recipients
-                  WHERE updated_at >= strftime('%Y-%m-%dT%H:%M:%SZ', 'now', ?1)",
+                  WHERE updated_at >= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?1)",
                 [format!("-{days} days")],
                 |r| Ok((r.get::<_, i64>(0)? as usize, r.get::<_, i64>(1)? as usize)),
             )

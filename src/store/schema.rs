@@ -131,6 +131,16 @@ const MIGRATIONS: &[&str] = &[
     UPDATE recipients SET email_key = address_key(email);
     DROP INDEX recipients_email;
     CREATE INDEX recipients_email_key ON recipients(email_key);",
+    // 7: one timestamp format everywhere, UTC with milliseconds
+    // (`2026-12-02T04:29:18.000Z`); rows written to the second before are rewritten.
+    "UPDATE campaigns SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at)
+      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', created_at) IS NOT NULL;
+    UPDATE recipients SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', updated_at)
+      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at) IS NOT NULL;
+    UPDATE suppressions SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at)
+      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', created_at) IS NOT NULL;
+    UPDATE poll_checkpoints SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', updated_at)
+      WHERE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at) IS NOT NULL;",
 ];
 
 /// The schema version this build writes: the number of migrations.
@@ -270,6 +280,11 @@ mod rekey_tests {
             ]
         );
         assert_eq!(rows("SELECT email FROM facts"), ["unknown@remote.test"]);
+        // version 7: one timestamp format
+        assert_eq!(
+            rows("SELECT created_at FROM suppressions ORDER BY created_at"),
+            ["2026-01-01T00:00:00.000Z", "2026-03-01T00:00:00.000Z"]
+        );
         assert_eq!(
             rows("SELECT email || ' ' || email_key FROM recipients"),
             ["Unknown@Remote.TEST unknown@remote.test"]

@@ -50,7 +50,8 @@ pub(super) fn insert(
     let key = crate::address::key_of(written);
     conn.prepare_cached(
         "INSERT OR IGNORE INTO suppressions (email, display, reason, source, evidence, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, coalesce(?6, strftime('%Y-%m-%dT%H:%M:%SZ','now')))",
+         VALUES (?1, ?2, ?3, ?4, ?5, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ?6),
+                                               strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
     )?
     .execute(params![
         key,
@@ -120,6 +121,24 @@ impl Store {
                 &s.display
             };
             let created = (!s.created_at.is_empty()).then_some(s.created_at.as_str());
+            if let Some(t) = created {
+                let read: Option<String> = tx
+                    .query_row("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', ?1)", [t], |r| {
+                        r.get(0)
+                    })
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+                if read.is_none() {
+                    return Err(StoreError::Invalid {
+                        path: self.path.clone(),
+                        message: format!(
+                            "suppression of '{written}': created_at '{t}' is not a UTC date and time (like 2026-12-02T10:00:00Z)"
+                        ),
+                    });
+                }
+            }
             if insert(
                 &tx,
                 written,

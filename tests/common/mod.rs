@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -122,3 +124,202 @@ pub fn maildir_find(maildir: &str, needle: &str) -> Vec<Vec<u8>> {
 
 /// A message template with one merge field.
 pub const MESSAGE: &str = "From: News <news@rebound.test>\nSubject: Hello {{first_name}}\n\nHi {{first_name}},\nthis is a test.\n.\nA line with a lone dot above.\n";
+
+/// A small seeded generator (xorshift), so a failing generated case can be replayed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Upper-cases about a third of the characters, by Unicode's rules (`ü` to `Ü`).
+    pub fn case(&mut self, s: &str) -> String {
+        s.chars()
+            .map(|c| {
+                if self.next().is_multiple_of(3) {
+                    c.to_uppercase().collect::<String>()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect()
+    }
+}
+
+/// Runs doveadm against the stack's Dovecot as the bounce mailbox's user:
+/// `doveadm -c CONF COMMAND... -u USER ARGS...`, with `input` on its stdin.
+pub fn doveadm(
+    env: &HashMap<String, String>,
+    command: &[&str],
+    args: &[&str],
+    input: Option<&[u8]>,
+) -> Output {
+    use std::io::Write;
+    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
+    let mut child = Command::new("doveadm")
+        .args(["-c", &conf])
+        .args(command)
+        .args(["-u", &env["IMAP_USER"]])
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run doveadm");
+    if let Some(data) = input {
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(data)
+            .expect("write to doveadm");
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().expect("doveadm")
+}
+
+/// Saves a message (LF line ends, sent as CRLF) into a folder of the bounce mailbox,
+/// creating the folder when missing.
+pub fn save_message(env: &HashMap<String, String>, folder: &str, message: &str) {
+    let _ = doveadm(env, &["mailbox", "create"], &[folder], None);
+    let out = doveadm(
+        env,
+        &["save"],
+        &["-m", folder],
+        Some(message.replace('\n', "\r\n").as_bytes()),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+}
+
+/// Moves the INBOX messages whose body mentions `needle` (a campaign's name, which the
+/// returned headers carry) into `folder`; returns how many the folder holds.
+pub fn move_matching(env: &HashMap<String, String>, folder: &str, needle: &str) -> usize {
+    let _ = doveadm(env, &["mailbox", "create"], &[folder], None);
+    let _ = doveadm(
+        env,
+        &["move"],
+        &[folder, "mailbox", "INBOX", "body", needle],
+        None,
+    );
+    let out = doveadm(env, &["search"], &["mailbox", folder, "ALL"], None);
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
+/// A rebound.toml polling one folder of the bounce mailbox over IMAPS (the account is
+/// named after the folder), its outcome folders named after `tag`; the CA is given
+/// unless `trust` is false. Writes the password file `imap-password` into `dir`.
+pub fn poll_config(
+    env: &HashMap<String, String>,
+    dir: &Path,
+    tag: &str,
+    folder: &str,
+    trust: bool,
+) -> String {
+    std::fs::write(dir.join("imap-password"), &env["IMAP_PASSWORD"]).expect("password file");
+    format!(
+        "[poll.folders]\nprocessed = \"{tag}-P\"\ncomplaints = \"{tag}-C\"\nauto_replies = \"{tag}-A\"\nunmatched = \"{tag}-U\"\nnot_bounces = \"{tag}-N\"\n{}",
+        poll_account(env, folder, trust)
+    )
+}
+
+/// One `[[poll.account]]` block for a folder of the bounce mailbox (see `poll_config`).
+pub fn poll_account(env: &HashMap<String, String>, folder: &str, trust: bool) -> String {
+    let ca = if trust {
+        format!("ca_file = \"{}\"\n", env["TLS_CA"])
+    } else {
+        String::new()
+    };
+    format!(
+        "\n[[poll.account]]\nname = \"{folder}\"\nhost = \"127.0.0.1\"\nport = {}\ntls = \"tls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{folder}\"\nserver_name = \"{}\"\n{ca}",
+        env["IMAPS_PORT"], env["IMAP_USER"], env["TLS_SERVER_NAME"]
+    )
+}
+
+/// A DSN (RFC 3464) as a remote MTA would send it to `to` about `rcpt`; `envid` is the
+/// `Original-Envelope-Id` when given.
+pub fn dsn_message(
+    to: &str,
+    id: &str,
+    envid: Option<&str>,
+    rcpt: &str,
+    action: &str,
+    status: &str,
+) -> String {
+    let envid = envid
+        .map(|e| format!("Original-Envelope-Id: {e}\n"))
+        .unwrap_or_default();
+    let code = match status.chars().next() {
+        Some('2') => "250",
+        Some('4') => "451",
+        _ => "550",
+    };
+    format!(
+        "From: MAILER-DAEMON@mx.remote.test\nTo: {to}\nSubject: Delivery Status Notification\nMessage-ID: <{id}@mx.remote.test>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nreport\n\n--b\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.remote.test\n{envid}\nFinal-Recipient: rfc822; {rcpt}\nAction: {action}\nStatus: {status}\nDiagnostic-Code: smtp; {code} {status} report\n\n--b--\n"
+    )
+}
+
+/// The arguments of `rebound send` of `list` (with `msg.eml`) as `campaign` to the
+/// stack's listener on `port`, without TLS, into `rebound.db`.
+pub fn send_argv(
+    env: &HashMap<String, String>,
+    campaign: &str,
+    list: &str,
+    port: &str,
+) -> Vec<String> {
+    [
+        "send",
+        "--campaign",
+        campaign,
+        "--recipients",
+        list,
+        "--message",
+        "msg.eml",
+        "--from",
+        &env["SENDER"],
+        "--server",
+        "127.0.0.1",
+        "--port",
+        port,
+        "--tls",
+        "none",
+        "--db",
+        "rebound.db",
+    ]
+    .map(String::from)
+    .to_vec()
+}
+
+/// Runs `send_argv` plus `extra` arguments in `dir`.
+pub fn send_list(
+    dir: &Path,
+    env: &HashMap<String, String>,
+    campaign: &str,
+    list: &str,
+    port: &str,
+    extra: &[&str],
+) -> Output {
+    let argv = send_argv(env, campaign, list, port);
+    let mut args: Vec<&str> = argv.iter().map(String::as_str).collect();
+    args.extend(extra);
+    rebound(dir, &args)
+}
+
+/// Writes `name` in `dir`: a recipient list (`email,first_name`) of `emails`, and the
+/// message template `msg.eml` beside it.
+pub fn write_recipients(dir: &Path, name: &str, emails: &[&str]) {
+    let mut csv = String::from("email,first_name\n");
+    for (i, e) in emails.iter().enumerate() {
+        csv.push_str(&format!("{e},N{i}\n"));
+    }
+    std::fs::write(dir.join(name), csv).expect("write list");
+    std::fs::write(dir.join("msg.eml"), MESSAGE).expect("write message");
+}

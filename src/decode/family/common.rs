@@ -57,18 +57,6 @@ pub(crate) fn after_mark<'a>(text: &'a str, marks: &[&str]) -> Option<&'a str> {
         .and_then(|(i, len)| text.get(i + len..))
 }
 
-/// The paragraph (up to a blank line) that contains `needle`, squeezed to one line.
-pub(crate) fn lines_near(text: &str, needle: &str) -> Option<String> {
-    let at = find_ci(text, needle)?;
-    let start = text.get(..at)?.rfind("\n\n").map(|i| i + 2).unwrap_or(0);
-    let end = text
-        .get(at..)?
-        .find("\n\n")
-        .map(|i| at + i)
-        .unwrap_or(text.len());
-    Some(crate::decode::draft::squeeze(text.get(start..end)?))
-}
-
 /// The first `n` non-empty lines, squeezed to one line.
 pub(crate) fn squeeze_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text

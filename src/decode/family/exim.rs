@@ -435,11 +435,22 @@ fn decide(d: &mut Draft, diag: &str) {
         .or_else(|| status::find_status(diag))
         .or_else(|| d.status.as_deref().and_then(status::normalize));
     let reply = status::find_replycode(diag);
+    // With no remote in the story (no SMTP error, no host, no reply code), the text is
+    // Exim's own verdict on the address: a router's `:fail:` message or a local transport's
+    // error. Such a verdict is address-level, as a reply to RCPT is; "Unknown user" there is
+    // not a content filter's wording.
+    let local_verdict = command.is_empty()
+        && reply.is_none()
+        && d.remote_mta.is_none()
+        && !lower.contains("smtp error")
+        && !lower.contains("host ");
     let facts = reason::Facts {
         diag,
         status: code.as_deref(),
         replycode: reply.as_deref(),
-        command: if command == "MAIL" || command.is_empty() {
+        command: if local_verdict {
+            Some("RCPT")
+        } else if command == "MAIL" || command.is_empty() {
             None
         } else {
             Some(command.as_str())
@@ -448,7 +459,7 @@ fn decide(d: &mut Draft, diag: &str) {
         delayed: d.action == Some(Action::Delayed),
         gave_up: false,
     };
-    let (r, rule) = reason::decide(&facts, &reason::scan(diag));
+    let (r, rule) = reason::decide_rule(&facts, &reason::scan(diag));
     let weak = matches!(
         r,
         Reason::OnHold | Reason::Undefined | Reason::NetworkError | Reason::Expired
@@ -473,7 +484,8 @@ fn decide(d: &mut Draft, diag: &str) {
     }
     if command == "MAIL" {
         // The remote turned the sender down; its text may say why, else it is a rejection.
-        let vague = weak || rule.starts_with("status class") || r == Reason::SecurityError;
+        let vague =
+            weak || matches!(rule, reason::Rule::StatusClass(_)) || r == Reason::SecurityError;
         d.reason = Some(if vague { Reason::Rejected } else { r });
         d.rule = Some(if vague {
             "exim: rejected after MAIL FROM".to_string()
@@ -483,6 +495,9 @@ fn decide(d: &mut Draft, diag: &str) {
     } else if weak {
         d.reason = Some(r);
         d.rule = Some(format!("exim: {rule}"));
+    } else if local_verdict {
+        d.reason = Some(r);
+        d.rule = Some(format!("exim: local verdict on the address, {rule}"));
     }
 }
 

@@ -7,10 +7,8 @@ mod amavis;
 mod amazonses;
 mod amazonworkmail;
 mod barracuda;
-mod bigfoot;
 mod biglobe;
 pub(crate) mod common;
-mod courier;
 mod domino;
 mod dovecot;
 mod dragonfly;
@@ -28,20 +26,17 @@ mod imailserver;
 mod kddi;
 mod mailfoundry;
 mod mailmarshal;
-mod mcafee;
 mod messagingserver;
 mod mfilter;
 mod mxlogic;
 mod notes;
 mod office365;
 mod opensmtpd;
-mod outlook;
 mod postfix;
 mod powermta;
 mod qmail;
-mod receivingses;
 mod sendgrid;
-mod surfcontrol;
+mod spec;
 mod trendmicro;
 mod v5sendmail;
 mod verizon;
@@ -52,7 +47,6 @@ mod x4;
 mod x5;
 mod x6;
 mod yahoo;
-mod yandex;
 mod zoho;
 
 use super::{Draft, Mail};
@@ -72,19 +66,19 @@ static BEFORE_DSN: &[&Family] = &[
     &opensmtpd::FAMILY,
     &messagingserver::FAMILY,
     &office365::FAMILY,
-    &outlook::FAMILY,
-    &receivingses::FAMILY,
+    &spec::OUTLOOK_FAMILY,
+    &spec::RECEIVINGSES_FAMILY,
     &amazonses::FAMILY,
     &barracuda::FAMILY,
-    &surfcontrol::FAMILY,
+    &spec::SURFCONTROL_FAMILY,
     &powermta::FAMILY,
     &sendgrid::FAMILY,
     &x3::FAMILY,
     &exchange2007::FAMILY,
-    &mcafee::FAMILY,
-    &courier::FAMILY,
-    &yandex::FAMILY,
-    &bigfoot::FAMILY,
+    &spec::MCAFEE_FAMILY,
+    &spec::COURIER_FAMILY,
+    &spec::YANDEX_FAMILY,
+    &spec::BIGFOOT_FAMILY,
     &amavis::FAMILY,
 ];
 
@@ -140,4 +134,77 @@ pub(crate) fn parse_before_dsn(mail: &Mail) -> Option<(&'static str, Vec<Draft>)
 /// The first family of the after-DSN list that claims the message.
 pub(crate) fn parse(mail: &Mail) -> Option<(&'static str, Vec<Draft>)> {
     first(AFTER_DSN, mail)
+}
+
+#[cfg(test)]
+mod tests {
+    //! Cross-family: a family module answers only for its own format. Each returns nothing
+    //! for a plain message and for the fixtures that another decoder claims.
+
+    use super::*;
+    use std::path::Path;
+
+    fn all() -> impl Iterator<Item = &'static &'static Family> {
+        BEFORE_DSN.iter().chain(AFTER_DSN.iter())
+    }
+
+    fn claims(f: &Family, mail: &Mail) -> bool {
+        (f.parse)(mail).is_some_and(|d| !d.is_empty())
+    }
+
+    #[test]
+    fn no_family_claims_a_plain_message() {
+        let raw = b"From: Hana <hana@garden.example>\nTo: Ken <ken@example.org>\nSubject: Lunch on Friday\nDate: Wed, 2 Dec 2026 04:00:00 +0000\nMessage-ID: <lunch-1@garden.example>\nContent-Type: text/plain\n\nHello Ken,\n\nare you free for lunch on Friday? The new place on the corner has a table at noon.\nIf the mail system is slow again, call me.\n\nHana\n";
+        let mail = Mail::parse(raw).expect("a message");
+        for f in all() {
+            assert!(!claims(f, &mail), "{} claims a plain message", f.name);
+        }
+    }
+
+    #[test]
+    fn no_family_claims_another_decoders_fixture() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut files = Vec::new();
+        for suite in std::fs::read_dir(&root)
+            .expect("fixtures/ is readable")
+            .flatten()
+        {
+            for e in std::fs::read_dir(suite.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if e.path().extension().is_some_and(|x| x == "eml") {
+                    files.push(e.path());
+                }
+            }
+        }
+        files.sort();
+        assert!(files.len() > 10, "too few fixtures: {}", files.len());
+        let mut checked = 0;
+        for path in files {
+            let raw = std::fs::read(&path).expect("fixture readable");
+            let Some(mail) = Mail::parse(&raw) else {
+                continue;
+            };
+            let owner = crate::decode::decode(&raw)
+                .bounces
+                .first()
+                .map(|b| b.evidence.module.clone());
+            for f in all() {
+                if owner.as_deref() == Some(f.name) {
+                    continue;
+                }
+                assert!(
+                    !claims(f, &mail),
+                    "{} claims {} (decoded by {:?})",
+                    f.name,
+                    path.display(),
+                    owner
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 0);
+    }
 }

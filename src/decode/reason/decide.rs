@@ -1,13 +1,84 @@
 //! Picking the reason of one failed record from its status code, its SMTP command and its
-//! diagnostic text. Two ordered passes, as data:
+//! diagnostic text. This is the one place where a reason's precedence is decided; the
+//! order below is the order production runs, and `order_is_locked` pins it.
 //!
-//! 1. `FIRST`: reasons that the status code or a phrase can claim outright, with the
-//!    address-level ones guarded (a "user unknown" after DATA is a content filter).
-//! 2. The status code's own reason, unless it is a weak one (`RETRIED`), in which case the
-//!    phrases of `SECOND` are tried first, then the class of the code.
+//! Before this module: a family module or a provider table (`rhost`) may set the reason
+//! itself (its own wording); `draft::decide` asks `rhost` first. Then, here:
+//!
+//! 1. **Pass one** (`FIRST`, SMTP replies only, not `X-Unix` text): reasons that the status
+//!    code names or that a phrase names outright, in this order. The address-level ones
+//!    are guarded (`claims`): "user unknown" decides `userunknown` only with x.1.1 or in
+//!    reply to RCPT, elsewhere it is a filter's verdict (`filtered`); a more specific
+//!    wording (relaying, blocklist, full mailbox...) beats x.1.1; a system-level storage
+//!    failure (x.3.1) is not a full mailbox; a connection limit is not a rate limit.
+//! 2. **The status code's own reason** (`status_table`), unless it is a weak one
+//!    (`RETRIED`) or the diagnostic is not an SMTP reply.
+//! 3. **Pass two** (`SECOND`): phrases of the softer reasons, in this order.
+//! 4. **Queue gave up**: `Action: failed` with a temporary status (Postfix) is `expired`.
+//! 5. **Status class**: x.6 is `contenterror`; x.7 reads the words of `X7_WORDS` (a 5.7.x
+//!    refusal that says "spam", "policy", "DMARC"...), then `securityerror`.
+//! 6. The weak status reason; `mailererror` for `X-Unix`; `syntaxerror` for 500-504;
+//!    `expired` for `Action: delayed`; `blocked` at connection/HELO; `onhold` when there
+//!    is text; `undefined` when there is nothing.
+//!
+//! Phrases: `phrases::TABLE` (untagged) and `sourced::SOURCED` (each with its source),
+//! scanned once into `Hits`; inside `Hits` a phrase covered by a longer phrase of another
+//! reason does not count.
 
 use super::phrases::Hits;
+use super::sourced::X7_WORDS;
 use super::{reason_for_status, Reason};
+use std::fmt;
+
+/// The rule that decided a reason. Its `Display` is the evidence text people read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rule {
+    /// A phrase of the reason occurred; the text is `Hits::cite`'s.
+    Phrase(String),
+    /// The status code names the reason (`status_table`).
+    Status(String),
+    /// The SMTP command alone decided (a filter's verdict after DATA...).
+    Command(String),
+    /// `Action: failed` with a temporary status: the queue gave up.
+    QueueGaveUp,
+    /// The class of the status code (`x.6`, `x.7`).
+    StatusClass(&'static str),
+    /// A weak word of an x.7 refusal (`X7_WORDS`).
+    X7Word(&'static str),
+    /// The local delivery program failed (`X-Unix`).
+    XUnix,
+    /// A 500-504 reply or syntax wording.
+    SyntaxReply,
+    /// `Action: delayed`.
+    ActionDelayed,
+    /// Refused at connection or HELO/EHLO.
+    AtConnection,
+    /// Text, but no rule named a cause.
+    NoRuleMatched,
+    /// No text and no code.
+    NothingToDecide,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Rule::Phrase(p) => f.write_str(p),
+            Rule::Status(s) => write!(f, "status {s}"),
+            Rule::Command(c) => write!(f, "command {c}"),
+            Rule::QueueGaveUp => {
+                f.write_str("action failed with a temporary status: the queue gave up")
+            }
+            Rule::StatusClass(c) => write!(f, "status class {c}"),
+            Rule::X7Word(w) => write!(f, "x.7 refusal naming \"{w}\""),
+            Rule::XUnix => f.write_str("diagnostic type X-Unix"),
+            Rule::SyntaxReply => f.write_str("syntax error reply"),
+            Rule::ActionDelayed => f.write_str("action delayed"),
+            Rule::AtConnection => f.write_str("rejected at connection or HELO"),
+            Rule::NoRuleMatched => f.write_str("no rule matched"),
+            Rule::NothingToDecide => f.write_str("nothing to decide on"),
+        }
+    }
+}
 
 /// What the decision looks at.
 #[derive(Debug, Clone, Copy, Default)]
@@ -42,8 +113,8 @@ const FIRST: &[Reason] = &[
     Reason::Rejected,
     Reason::HostUnknown,
     Reason::SpamDetected,
-    Reason::Speeding,
     Reason::TooManyConn,
+    Reason::Speeding,
     Reason::Blocked,
 ];
 
@@ -63,11 +134,11 @@ const SECOND: &[Reason] = &[
     Reason::ContentError,
     Reason::SystemFull,
     Reason::NotAccept,
+    Reason::MailerError,
     Reason::Expired,
     Reason::FailedStartTls,
     Reason::SecurityError,
     Reason::Suppressed,
-    Reason::MailerError,
 ];
 
 /// Reasons a status code names only weakly: the text is read before they are taken.
@@ -106,6 +177,14 @@ fn temporary(f: &Facts) -> bool {
 /// Pass one's test for one reason.
 fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     match r {
+        Reason::MailboxFull => {
+            // x.3.1 is the system's storage; a mailbox phrase must name the mailbox.
+            if named == Some(Reason::SystemFull) && hits.has(Reason::SystemFull) {
+                false
+            } else {
+                named == Some(r) || hits.has(r)
+            }
+        }
         Reason::MesgTooBig => {
             named != Some(Reason::ExceedLimit) && (named == Some(r) || hits.has(r))
         }
@@ -124,6 +203,17 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
                 false
             } else if named == Some(Reason::UserUnknown) {
                 true
+            } else if f.status.is_some_and(|s| s.ends_with(".4.1")) && !temporary(f) {
+                // Microsoft's directory-based edge blocking answers an address its
+                // directory lacks with 5.4.1 "Recipient address rejected: Access denied"
+                // (ms365-ndr 5.4.1), always at RCPT.
+                hits.has(r)
+            } else if named == Some(Reason::NotAccept)
+                && f.status.is_some_and(|s| s.ends_with(".1.10"))
+            {
+                // x.1.10 is RFC 7505's null MX, and Microsoft's "recipient not found by
+                // SMTP address lookup": the wording tells which.
+                hits.has(r)
             } else if named == Some(Reason::Suspend) || temporary(f) {
                 false
             } else if command_is(f, &["RCPT"]) {
@@ -138,8 +228,15 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
         Reason::Filtered => {
             if named == Some(Reason::Suspend) {
                 false
+            } else if hits.has(Reason::SpamDetected) && !hits.has(Reason::UserUnknown) {
+                // A content filter that says it found spam: the cause is named.
+                false
             } else if named == Some(Reason::Filtered)
-                || (named.is_none() && !command_is(f, &["RCPT", "MAIL"]))
+                || (named.is_none_or(|n| {
+                    // a weak status (x.3.0 "other mail system problem"...) does not name
+                    // the cause; an address-level one does, and is judged above
+                    RETRIED.contains(&n) && !matches!(n, Reason::UserUnknown | Reason::HostUnknown)
+                }) && !command_is(f, &["RCPT", "MAIL"]))
             {
                 hits.has(Reason::UserUnknown) || hits.has(r)
             } else {
@@ -171,24 +268,25 @@ fn claims(r: Reason, f: &Facts, named: Option<Reason>, hits: &Hits) -> bool {
     }
 }
 
-/// The reason, and the rule that gave it.
-pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
+/// The reason, and the rule that gave it. The order is the module doc's.
+pub(crate) fn decide_rule(f: &Facts, hits: &Hits) -> (Reason, Rule) {
     let named = f.status.and_then(reason_for_status);
+    let status = || f.status.unwrap_or("").to_string();
     // Pass one reads SMTP replies; the text of a local delivery program (X-Unix) goes to
     // pass two.
     let smtp = f.diagnostic_type != Some("x-unix");
     for r in FIRST.iter().filter(|_| smtp) {
         if claims(*r, f, named, hits) {
             // A filter's verdict is often worded as "user unknown" (see `claims`).
-            let phrase = hits.phrase(*r).or_else(|| {
+            let phrase = hits.cite(*r).or_else(|| {
                 (*r == Reason::Filtered)
-                    .then(|| hits.phrase(Reason::UserUnknown))
+                    .then(|| hits.cite(Reason::UserUnknown))
                     .flatten()
             });
             let rule = match phrase {
-                Some(p) => format!("phrase \"{p}\""),
-                None if named == Some(*r) => format!("status {}", f.status.unwrap_or("")),
-                None => format!("command {}", f.command.unwrap_or("")),
+                Some(p) => Rule::Phrase(p),
+                None if named == Some(*r) => Rule::Status(status()),
+                None => Rule::Command(f.command.unwrap_or("").to_string()),
             };
             return (*r, rule);
         }
@@ -197,47 +295,90 @@ pub(crate) fn decide(f: &Facts, hits: &Hits) -> (Reason, String) {
         || f.diagnostic_type.is_some_and(|t| t != "smtp");
     if !retry {
         if let Some(n) = named {
-            return (n, format!("status {}", f.status.unwrap_or("")));
+            return (n, Rule::Status(status()));
         }
     }
     for r in SECOND {
-        if let Some(p) = hits.phrase(*r) {
-            return (*r, format!("phrase \"{p}\""));
+        if let Some(p) = hits.cite(*r) {
+            return (*r, Rule::Phrase(p));
         }
     }
     if f.gave_up && temporary(f) {
-        return (
-            Reason::Expired,
-            "action failed with a temporary status: the queue gave up".into(),
-        );
+        return (Reason::Expired, Rule::QueueGaveUp);
     }
     let sub = f.status.map(|s| s.get(..3).unwrap_or(""));
     match sub {
-        Some("5.6" | "4.6") => return (Reason::ContentError, "status class x.6".into()),
-        Some("5.7" | "4.7") => return (Reason::SecurityError, "status class x.7".into()),
+        Some("5.6" | "4.6") => return (Reason::ContentError, Rule::StatusClass("x.6")),
+        Some("5.7" | "4.7") => {
+            let lower = f.diag.to_ascii_lowercase();
+            if let Some((w, r)) = X7_WORDS.iter().find(|(w, _)| lower.contains(w)) {
+                return (*r, Rule::X7Word(w));
+            }
+            return (Reason::SecurityError, Rule::StatusClass("x.7"));
+        }
         _ => {}
     }
     if let Some(n) = named {
-        return (n, format!("status {}", f.status.unwrap_or("")));
+        return (n, Rule::Status(status()));
     }
     // The local delivery program failed (RFC 3464 diagnostic type X-Unix).
     if f.diagnostic_type == Some("x-unix") {
-        return (Reason::MailerError, "diagnostic type X-Unix".into());
+        return (Reason::MailerError, Rule::XUnix);
     }
     if hits.has(Reason::SyntaxError)
         || f.replycode
             .is_some_and(|c| matches!(c, "500" | "501" | "502" | "503" | "504"))
     {
-        return (Reason::SyntaxError, "syntax error reply".into());
+        return (Reason::SyntaxError, Rule::SyntaxReply);
     }
     if f.delayed {
-        return (Reason::Expired, "action delayed".into());
+        return (Reason::Expired, Rule::ActionDelayed);
     }
     if command_is(f, &["HELO", "EHLO", "CONN"]) {
-        return (Reason::Blocked, "rejected at connection or HELO".into());
+        return (Reason::Blocked, Rule::AtConnection);
     }
     if !f.diag.is_empty() || f.status.is_some() {
-        return (Reason::OnHold, "no rule matched".into());
+        return (Reason::OnHold, Rule::NoRuleMatched);
     }
-    (Reason::Undefined, "nothing to decide on".into())
+    (Reason::Undefined, Rule::NothingToDecide)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(list: &[Reason]) -> String {
+        list.iter()
+            .map(|r| r.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    #[test]
+    fn order_is_locked() {
+        // The precedence production uses: a reorder must be a deliberate act.
+        assert_eq!(
+            names(FIRST),
+            "mailboxfull,mesgtoobig,exceedlimit,suspend,hasmoved,norelaying,authfailure,\
+userunknown,filtered,requireptr,notcompliantrfc,badreputation,rejected,hostunknown,\
+spamdetected,toomanyconn,speeding,blocked"
+        );
+        assert_eq!(
+            names(SECOND),
+            "mailboxfull,authfailure,badreputation,speeding,spamdetected,virusdetected,\
+policyviolation,norelaying,systemerror,networkerror,suspend,contenterror,systemfull,\
+notaccept,mailererror,expired,failedstarttls,securityerror,suppressed"
+        );
+        assert_eq!(
+            names(RETRIED),
+            "undefined,onhold,systemerror,securityerror,expired,suspend,networkerror,\
+hostunknown,userunknown"
+        );
+        let x7: Vec<&str> = X7_WORDS.iter().map(|(w, _)| *w).collect();
+        assert_eq!(
+            x7.join(","),
+            "dmarc,dkim,spf,virus,spam,rfc 5322,rfc5322,rfc 822,reputation,ptr,blacklist,\
+listed,relay,suspended,disabled,sender,policy"
+        );
+    }
 }

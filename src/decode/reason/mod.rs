@@ -2,9 +2,12 @@
 
 mod decide;
 mod phrases;
+mod sourced;
 mod status_table;
+#[cfg(test)]
+mod wording_tests;
 
-pub(crate) use decide::{decide, Facts};
+pub(crate) use decide::{decide_rule, Facts, Rule};
 pub(crate) use phrases::scan;
 pub(crate) use status_table::reason_for_status;
 

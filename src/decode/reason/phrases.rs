@@ -1,13 +1,16 @@
 //! Phrase tables: diagnostic text → reason. Matching is case-insensitive on text with
-//! white space squeezed; when phrases of several reasons occur, the reason listed first in
-//! `TABLE` wins, so precedence is data (and `order_is_locked` keeps it from drifting).
+//! white space squeezed, in one pass over the text for this table and `sourced::SOURCED`
+//! together. This table decides no precedence: which reason wins when phrases of several
+//! occur is `decide.rs`'s order (its `order_is_locked` test pins it). Inside one scan, a
+//! phrase covered by a longer phrase of another reason does not count, and of several
+//! phrases of one reason the longest is kept as the evidence.
 
 use super::Reason;
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex::Regex;
 use std::sync::LazyLock;
 
-/// (reason, phrases), strongest first. Phrases are lower case.
+/// (reason, phrases). Phrases are lower case. The order only groups them.
 pub(crate) static TABLE: &[(Reason, &[&str])] = &[
     (
         Reason::Expired,
@@ -757,8 +760,11 @@ pub(crate) static TABLE: &[(Reason, &[&str])] = &[
 
 struct Matcher {
     ac: AhoCorasick,
-    /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase).
-    meta: Vec<(usize, &'static str)>,
+    /// For each pattern of `ac`: (rank of its reason in `TABLE`, the phrase, its source
+    /// tag when it comes from `sourced::SOURCED`).
+    meta: Vec<(usize, &'static str, Option<&'static str>)>,
+    /// The length of the longest phrase, in bytes.
+    longest: usize,
     /// The patterns of `REGEXES`, compiled, with (rank, the pattern).
     regexes: Vec<(Regex, usize, &'static str)>,
 }
@@ -804,12 +810,18 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     for (rank, (_, phrases)) in TABLE.iter().enumerate() {
         for p in phrases.iter() {
             patterns.push(*p);
-            meta.push((rank, *p));
+            meta.push((rank, *p, None));
         }
+    }
+    for e in super::sourced::SOURCED {
+        patterns.push(e.phrase);
+        meta.push((rank_of(e.reason), e.phrase, Some(e.source)));
     }
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        // a DFA: built once (about 800 phrases), then one step per byte of text
+        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
         .build(&patterns)
         .expect("phrase automaton");
     let regexes = REGEXES
@@ -819,28 +831,58 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
             (re, rank_of(*r), *p)
         })
         .collect();
-    Matcher { ac, meta, regexes }
+    let longest = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+    Matcher {
+        ac,
+        meta,
+        longest,
+        regexes,
+    }
 });
 
 /// Which reasons' phrases occur in a text, with the first phrase seen for each.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Hits {
-    found: Vec<(Reason, &'static str)>,
+    /// (reason, phrase, source tag of a sourced phrase), first phrase seen per reason.
+    found: Vec<(Reason, &'static str, Option<&'static str>)>,
 }
 
 impl Hits {
     /// Whether a phrase of this reason occurs.
     pub fn has(&self, r: Reason) -> bool {
-        self.found.iter().any(|(x, _)| *x == r)
+        self.found.iter().any(|(x, _, _)| *x == r)
     }
-    fn add(&mut self, r: Reason, phrase: &'static str) {
-        if !self.has(r) {
-            self.found.push((r, phrase));
+    /// Records a phrase; of several phrases of one reason the longest is kept (the most
+    /// specific wording is the best evidence).
+    fn add(&mut self, r: Reason, phrase: &'static str, source: Option<&'static str>) {
+        match self.found.iter_mut().find(|(x, _, _)| *x == r) {
+            Some(e) if e.1.len() < phrase.len() => *e = (r, phrase, source),
+            Some(_) => {}
+            None => self.found.push((r, phrase, source)),
         }
     }
+    /// The evidence text for this reason's phrase: `phrase "..."`, with the source tag of a
+    /// sourced phrase (`phrase "..." (gmail-catalog)`).
+    pub fn cite(&self, r: Reason) -> Option<String> {
+        self.found
+            .iter()
+            .find(|(x, _, _)| *x == r)
+            .map(|(_, p, s)| match s {
+                Some(s) => format!("phrase \"{p}\" ({s})"),
+                None => format!("phrase \"{p}\""),
+            })
+    }
+    /// Whether no phrase of any reason occurred.
+    pub fn is_empty(&self) -> bool {
+        self.found.is_empty()
+    }
     /// The phrase of this reason that occurred.
+    #[cfg(test)]
     pub fn phrase(&self, r: Reason) -> Option<&'static str> {
-        self.found.iter().find(|(x, _)| *x == r).map(|(_, p)| *p)
+        self.found
+            .iter()
+            .find(|(x, _, _)| *x == r)
+            .map(|(_, p, _)| *p)
     }
 }
 
@@ -854,20 +896,41 @@ pub(crate) fn scan(text: &str) -> Hits {
     let blanked = crate::decode::address::blank_addresses(text);
     let text = blanked.as_ref();
     let m = &*MATCHER;
-    for hit in m.ac.find_overlapping_iter(text) {
-        let (rank, phrase) = m.meta[hit.pattern().as_usize()];
-        hits.add(TABLE[rank].0, phrase);
+    // A phrase inside a longer phrase of another reason at the same place is part of that
+    // wording, not a witness of its own: "access denied" (blocked) inside "recipient
+    // address rejected: access denied" (userunknown). A match is dropped when a longer
+    // match of another reason covers its span. Spans are sorted by end, and a cover ends
+    // at most `m.longest` bytes after the covered match: the check looks only there, so
+    // a long text full of phrases stays linear.
+    let mut spans: Vec<(usize, usize, usize)> =
+        m.ac.find_overlapping_iter(text)
+            .map(|h| (h.start(), h.end(), h.pattern().as_usize()))
+            .collect();
+    spans.sort_unstable_by_key(|&(s, e, _)| (e, s));
+    for &(start, end, pat) in &spans {
+        let (rank, phrase, source) = m.meta[pat];
+        let from = spans.partition_point(|&(_, e, _)| e < end);
+        let covered = spans[from..]
+            .iter()
+            .take_while(|&&(_, e, _)| e <= end + m.longest)
+            .any(|&(s, e, p)| s <= start && end <= e && e - s > end - start && m.meta[p].0 != rank);
+        if !covered {
+            if let Some((r, _)) = TABLE.get(rank) {
+                hits.add(*r, phrase, source);
+            }
+        }
     }
     for (re, rank, pattern) in &m.regexes {
         let r = TABLE[*rank].0;
         if !hits.has(r) && re.is_match(text) {
-            hits.add(r, pattern);
+            hits.add(r, pattern, None);
         }
     }
     hits
 }
 
-/// The reason whose phrase occurs in the text, by table order; with the phrase.
+/// The reason whose phrase occurs in the text, by table order; with the phrase. For tests
+/// of the phrases alone (production decides in `decide.rs`).
 #[cfg(test)]
 pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
     let hits = scan(text);
@@ -879,20 +942,6 @@ pub(crate) fn match_phrases(text: &str) -> Option<(Reason, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn order_is_locked() {
-        // Precedence is the table order; this list pins it so a reorder is a deliberate act.
-        let order: Vec<&str> = TABLE.iter().map(|(r, _)| r.as_str()).collect();
-        assert_eq!(
-            order.join(","),
-            "expired,virusdetected,authfailure,requireptr,hasmoved,suspend,mailboxfull,\
-mesgtoobig,exceedlimit,hostunknown,userunknown,suppressed,norelaying,blocked,badreputation,\
-spamdetected,toomanyconn,speeding,rejected,systemfull,notaccept,failedstarttls,securityerror,\
-contenterror,notcompliantrfc,policyviolation,filtered,syntaxerror,networkerror,mailererror,\
-systemerror"
-        );
-    }
 
     #[test]
     fn phrases_pick_reasons() {
