@@ -44,9 +44,8 @@ impl OutFile {
             _ => {}
         }
         let target = resolve_links(path).map_err(named)?;
-        let mode = fs::metadata(&target)
-            .ok()
-            .map(|m| m.permissions().mode() & 0o7777);
+        let old = fs::metadata(&target).ok();
+        let mode = old.as_ref().map(|m| m.permissions().mode() & 0o7777);
         let name = target
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -74,6 +73,12 @@ impl OutFile {
             replace: Some((tmp, target)),
             slot,
         };
+        if let (Some(old), Some(f)) = (&old, &out.file) {
+            use std::os::unix::fs::MetadataExt;
+            // The owner too, where this process may set it (root running for a user):
+            // best effort, a user cannot give a file away and needs not.
+            let _ = std::os::unix::fs::fchown(f, Some(old.uid()), Some(old.gid()));
+        }
         if let (Some(mode), Some(f)) = (mode, &out.file) {
             // the umask narrowed the mode at creation: the target's mode, exactly
             f.set_permissions(fs::Permissions::from_mode(mode))
@@ -238,6 +243,15 @@ mod tests {
         fs::set_permissions(&p, fs::Permissions::from_mode(0o600)).unwrap();
         write(&p, "new").unwrap();
         assert_eq!(fs::read_to_string(&p).unwrap(), "new");
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } == 0 {
+            use std::os::unix::fs::MetadataExt;
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+            write(&p, "owned").unwrap();
+            let m = fs::metadata(&p).unwrap();
+            assert_eq!((m.uid(), m.gid()), (65534, 65534), "the owner is kept");
+            write(&p, "new").unwrap();
+        }
         assert_eq!(
             fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
