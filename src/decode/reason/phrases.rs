@@ -820,8 +820,9 @@ static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
     let ac = AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        // a DFA: built once (about 800 phrases), then one step per byte of text
-        .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+        // a contiguous NFA: for about 1,100 phrases a DFA took ~125 M instructions
+        // (~40 ms) to build at every start, to save under 1 % per message (callgrind)
+        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
         .build(&patterns)
         .expect("phrase automaton");
     let regexes = REGEXES
