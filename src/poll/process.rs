@@ -152,8 +152,17 @@ pub fn decode_message(raw: &[u8]) -> Decoded {
             Some("the decoder failed on this message".to_string()),
         ),
     };
+    let message_id = message_id(raw);
+    if raw.len() > crate::decode::MAX_PARSE {
+        // said, not hidden: records past the cut (a huge DSN's last recipients) are missing
+        tracing::warn!(
+            "message <{message_id}> has {} bytes; only its first {} MiB were decoded",
+            raw.len(),
+            crate::decode::MAX_PARSE >> 20
+        );
+    }
     Decoded {
-        message_id: message_id(raw),
+        message_id,
         sha256: sha256_hex(raw),
         bounces,
         error,
