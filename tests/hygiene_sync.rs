@@ -71,9 +71,17 @@ fn a_mixed_case_refusal_is_suppressed_at_once_and_every_view_agrees() {
     // the deferred recipient shows what the server said
     let deferred = query(
         &db,
-        "SELECT state, reply FROM recipients WHERE email = 'TempFail@remote.test'",
+        "SELECT state, reply, verp_token FROM recipients WHERE email = 'TempFail@remote.test'",
     );
     assert_eq!(deferred[0][0], "deferred", "{deferred:?}");
+    // --retries 1: Postfix refused the first try and one retry (its log names our VERP
+    // sender, unique to this recipient), then the recipient was left deferred
+    let log = std::fs::read_to_string(&env["POSTFIX_LOG"]).unwrap_or_default();
+    let tries = log
+        .lines()
+        .filter(|l| l.contains(&deferred[0][2]) && l.contains("451 4.3.0"))
+        .count();
+    assert_eq!(tries, 2, "refusals logged for the deferred recipient");
     assert!(deferred[0][1].starts_with("451 4.3.0"), "{deferred:?}");
     let r = json(
         &dir,

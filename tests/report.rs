@@ -7,36 +7,6 @@ mod common;
 use common::*;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Runs doveadm against the stack's Dovecot, as that mailbox's user.
-fn doveadm(
-    env: &std::collections::HashMap<String, String>,
-    command: &[&str],
-    args: &[&str],
-    input: Option<&[u8]>,
-) -> std::process::Output {
-    use std::io::Write;
-    let conf = format!("{}/dovecot/dovecot.conf", env["MAILSTACK_DIR"]);
-    let mut cmd = std::process::Command::new("doveadm");
-    cmd.args(["-c", &conf])
-        .args(command)
-        .args(["-u", &env["IMAP_USER"]])
-        .args(args);
-    cmd.stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = cmd.spawn().expect("run doveadm");
-    if let Some(data) = input {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(data)
-            .expect("write to doveadm");
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().expect("doveadm")
-}
-
 /// Moves the campaign's DSNs from INBOX into a per-test folder (by their ENVID), so this
 /// test polls only its own messages. Returns how many the folder holds.
 fn move_to_folder(
