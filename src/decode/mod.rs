@@ -160,7 +160,7 @@ fn mbox_pieces(raw: &[u8]) -> Vec<&[u8]> {
     let mut at = 0usize;
     for line in raw.split_inclusive(|&b| b == b'\n') {
         let next = raw.get(at + line.len()..).unwrap_or_default();
-        if at > 0 && line.starts_with(b"From ") && separator_context(prev, next) {
+        if at > 0 && mbox_separator(prev, line, next) {
             starts.push(at);
         }
         prev = line;
@@ -176,7 +176,16 @@ fn mbox_pieces(raw: &[u8]) -> Vec<&[u8]> {
     out
 }
 
-/// Whether a `From ` line between `prev` and the text `next` separates two messages.
+/// Whether `line`, between the line `prev` and the text `next`, starts the next message
+/// of an mbox (RFC 4155): a `From ` line after a blank line (or a closing MIME boundary)
+/// and followed by a header line, so that an unquoted "From " at the start of a body
+/// paragraph does not cut a message in two. The one rule for every mbox reader
+/// (`decode` itself and `mailfiles`).
+pub fn mbox_separator(prev: &[u8], line: &[u8], next: &[u8]) -> bool {
+    line.starts_with(b"From ") && separator_context(prev, next)
+}
+
+/// The context half of `mbox_separator`.
 fn separator_context(prev: &[u8], next: &[u8]) -> bool {
     let p = prev.trim_ascii();
     let closing_boundary =

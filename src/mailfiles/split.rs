@@ -58,8 +58,9 @@ pub(super) fn read_messages(
         });
         return Ok(());
     }
-    // An mbox (RFC 4155): a `From ` line after a blank line (or first) starts the next
-    // message; `>From ` quoting is undone.
+    // An mbox (RFC 4155): its first line, and then each line the decoder's one rule
+    // (`decode::mbox_separator`) calls a separator, start the next message; `>From `
+    // quoting is undone. The rule looks one line ahead.
     let mut r = BufReader::with_capacity(1 << 16, std::io::Cursor::new(head).chain(input));
     let mut split = MboxSplit {
         name,
@@ -69,28 +70,29 @@ pub(super) fn read_messages(
         count: 0,
         each,
     };
-    let mut prev_blank = true;
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        let n = read_line(&mut r, &mut line, limit + 1)?;
-        if n == 0 {
-            break;
-        }
-        if prev_blank && line.starts_with(b"From ") {
+    let (mut prev, mut line, mut next) = (Vec::new(), Vec::new(), Vec::new());
+    let mut n = read_line(&mut r, &mut line, limit + 1)?;
+    let mut first = true;
+    while n > 0 {
+        next.clear();
+        let next_n = read_line(&mut r, &mut next, limit + 1)?;
+        if first || crate::decode::mbox_separator(&prev, &line, &next) {
             split.emit();
-            prev_blank = false;
-            continue;
-        }
-        let body = if line.starts_with(b">From ") {
-            &line[1..]
         } else {
-            &line[..]
-        };
-        split.push(body);
-        // a line longer than a whole message was cut by `read_line`
-        split.truncated |= n > line.len();
-        prev_blank = line == b"\n" || line == b"\r\n";
+            let body = if line.starts_with(b">From ") {
+                &line[1..]
+            } else {
+                &line[..]
+            };
+            split.push(body);
+            // a line longer than a whole message was cut by `read_line`
+            split.truncated |= n > line.len();
+        }
+        first = false;
+        // prev <- line <- next (the old prev's buffer is reused for the next read)
+        std::mem::swap(&mut prev, &mut line);
+        std::mem::swap(&mut line, &mut next);
+        n = next_n;
     }
     split.emit();
     Ok(())
@@ -152,6 +154,28 @@ mod tests {
         let mut out = Vec::new();
         read_messages(input, "box", limit, &mut |m| out.push(m)).unwrap();
         out
+    }
+
+    #[test]
+    fn a_body_paragraph_starting_with_from_does_not_split() {
+        let mbox = b"From a@b Sat Jan  1 00:00:00 2000\nSubject: one\n\nFrom the desk of Ann: hello\nbye\n\nFrom c@d Sat Jan  1 00:00:00 2000\nSubject: two\n\nx\n";
+        let m = messages(mbox, 1000);
+        assert_eq!(m.len(), 2, "{m:?}");
+        assert_eq!(
+            m[0].bytes,
+            b"Subject: one\n\nFrom the desk of Ann: hello\nbye\n\n".to_vec()
+        );
+        // the rule both readers use
+        assert!(!crate::decode::mbox_separator(
+            b"\n",
+            b"From the desk of Ann: hello\n",
+            b"bye\n"
+        ));
+        assert!(crate::decode::mbox_separator(
+            b"\n",
+            b"From c@d Sat Jan  1 00:00:00 2000\n",
+            b"Subject: two\n"
+        ));
     }
 
     #[test]
