@@ -10,7 +10,7 @@
 //! it carries wording that names a cause or a status code. No status code is required: the
 //! reason is read from the wording (`reason::decide`).
 
-use super::{address, family::common, reason, status, text::find_ci, Draft, Mail};
+use super::{address, family::common, listed, reason, status, text::find_ci, Draft, Mail};
 
 const SUBJECTS: &[&str] = &[
     "undeliver",
@@ -278,6 +278,28 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         .collect();
     let foreign =
         |a: &str| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a));
+    // Addresses listed under a failure or delay heading: one record each, a delayed one
+    // marked so; the failed ones' own words, else the words near them.
+    let listed = listed::recipients(body, &foreign);
+    if listed.iter().any(|d| d.action.is_none()) {
+        let drafts: Vec<Draft> = listed
+            .into_iter()
+            .map(|mut d| {
+                let own = d.diagnostic.take().filter(|t| names_a_cause(t));
+                let rcpt = d.recipient.clone().unwrap_or_default();
+                d.diagnostic = own
+                    .map(|t| super::draft::squeeze(clip(&t, MAX_REPORT)))
+                    .or_else(|| diagnostic(body, &rcpt));
+                d
+            })
+            .collect();
+        let caused = drafts
+            .iter()
+            .any(|d| d.diagnostic.as_deref().is_some_and(names_a_cause));
+        if from_daemon(mail) || caused {
+            return Some(drafts);
+        }
+    }
     // Several failed addresses, each leading its own block ("<a@b>:" and its text, the
     // layout of qmail, Exim, Courier and many others): one record each, when every block
     // names a cause.
@@ -292,7 +314,12 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         return Some(blocks.into_iter().map(|d| mark(d, delayed)).collect());
     }
     let rcpt = pick_recipient(mail, body, &foreign)
-        .or_else(|| mail.original_header("to").and_then(address::clean))?;
+        .or_else(|| mail.original_header("to").and_then(address::clean))
+        .or_else(|| {
+            address::all_in(&mail.subject)
+                .into_iter()
+                .find(|a| foreign(a))
+        })?;
     let diag = diagnostic(body, &rcpt)?;
     // Detected by its subject alone, a message must also name a cause: "delivery status
     // of your order" from a shop is not a bounce.

@@ -1,0 +1,216 @@
+//! Recipients listed under a heading, the layout most plain-text notices share whatever
+//! the MTA: a heading says what happened ("The following recipient(s) could not be
+//! reached:", "Delivery to the following recipients failed.", "... has been delayed."),
+//! then each address starts its own line (bare, in angle brackets, or after a label such
+//! as "Recipient:"), followed by its own words until a blank line or the next address.
+//!
+//! Only addresses that lead a line under a failure or delay heading are taken: an address
+//! in running text, in the returned message's quoted header lines (To, Cc, From, Subject)
+//! or in a help line ("write to postmaster@...") is not a listed recipient.
+
+use super::{address, text::find_ci, Action, Draft};
+
+/// Heading wording of a delay section (checked first: "delivery to the following
+/// recipients has been delayed" also names "following recipients").
+const DELAY_HEADINGS: &[&str] = &[
+    "delayed",
+    "will be retried",
+    "still trying",
+    "will continue to try",
+    "not yet been delivered",
+    "temporarily",
+];
+
+/// Heading wording of a failure section.
+const FAIL_HEADINGS: &[&str] = &[
+    "following recipient",
+    "following address",
+    "following user",
+    "could not be reached",
+    "could not be delivered to",
+    "couldn't be delivered to",
+    "was not delivered to",
+    "not be delivered to",
+    "did not reach",
+    "failed to deliver",
+    "delivery has failed",
+    "delivery failed",
+    "has failed to",
+    "failed recipient",
+    "permanent fatal error",
+    "undeliverable to",
+    "unable to deliver",
+];
+
+/// Labels of quoted header lines and envelope lines that name the sender or the returned
+/// message's other addressees, never a failed recipient.
+const QUOTED_LABELS: &[&str] = &[
+    "to",
+    "cc",
+    "bcc",
+    "from",
+    "sent",
+    "subject",
+    "date",
+    "reply-to",
+    "sender",
+    "return-path",
+    "message-id",
+    "mail from",
+    "envelope-from",
+    "original sender",
+];
+
+/// The longest label before an address ("Failed recipient:", "Recipient:").
+const MAX_LABEL_WORDS: usize = 3;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Section {
+    None,
+    Failed,
+    Delayed,
+}
+
+/// The section a heading line opens, if it is one: no address, and heading wording.
+fn heading(line: &str) -> Option<Section> {
+    if line.contains('@') {
+        return None;
+    }
+    if DELAY_HEADINGS.iter().any(|h| find_ci(line, h).is_some()) {
+        return Some(Section::Delayed);
+    }
+    if FAIL_HEADINGS.iter().any(|h| find_ci(line, h).is_some()) {
+        return Some(Section::Failed);
+    }
+    None
+}
+
+/// The address that leads `line` (after an optional short label), and the text after it.
+fn leading_address(line: &str) -> Option<(String, &str)> {
+    let mut t = line.trim();
+    if let Some((label, rest)) = t.split_once(':') {
+        let label = label.trim();
+        let is_label = !label.is_empty()
+            && !label.contains(['@', '<'])
+            && label.split_whitespace().count() <= MAX_LABEL_WORDS;
+        if is_label {
+            if QUOTED_LABELS.iter().any(|q| label.eq_ignore_ascii_case(q)) {
+                return None;
+            }
+            t = rest.trim_start();
+        }
+    }
+    let end = t
+        .find(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .unwrap_or(t.len());
+    let (token, rest) = t.split_at(end);
+    // `<a@b>:` and `a@b:` lead a line too; the colon belongs to the layout
+    let token = token.trim_end_matches(':');
+    if !token.contains('@') || token.contains('(') {
+        return None;
+    }
+    let addr = address::clean(token)?;
+    if !addr.contains('@') || addr.starts_with('@') {
+        return None;
+    }
+    Some((addr, rest.trim_start_matches(':').trim()))
+}
+
+/// The recipients listed under failure and delay headings in `report`, each with the text
+/// that follows it; empty when no heading lists any (so callers keep their own reading).
+pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draft> {
+    let mut out: Vec<Draft> = Vec::new();
+    let mut section = Section::None;
+    let mut open: Option<usize> = None;
+    for line in report.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            open = None;
+            continue;
+        }
+        if let Some(s) = heading(t) {
+            if open.is_none() {
+                section = s;
+                continue;
+            }
+        }
+        let listed = (section != Section::None)
+            .then(|| leading_address(t))
+            .flatten()
+            .filter(|(a, _)| foreign(a));
+        if let Some((addr, rest)) = listed {
+            let known = out.iter().position(|d| {
+                d.recipient
+                    .as_deref()
+                    .is_some_and(|r| r.eq_ignore_ascii_case(&addr))
+            });
+            let i = known.unwrap_or_else(|| {
+                let mut d = Draft::new(Some(addr), Some(String::new()));
+                if section == Section::Delayed {
+                    d.action = Some(Action::Delayed);
+                }
+                out.push(d);
+                out.len() - 1
+            });
+            append(&mut out[i], rest);
+            open = Some(i);
+        } else if let Some(i) = open {
+            append(&mut out[i], t);
+        }
+    }
+    out
+}
+
+fn append(d: &mut Draft, words: &str) {
+    if words.is_empty() {
+        return;
+    }
+    let diag = d.diagnostic.get_or_insert_with(String::new);
+    if !diag.is_empty() {
+        diag.push(' ');
+    }
+    diag.push_str(words);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn any(_: &str) -> bool {
+        true
+    }
+
+    #[test]
+    fn failed_and_delayed_sections() {
+        let r = "Delivery to the following recipients failed.\n\n   a@example.net\n   b@example.net\n\nDelivery to the following recipients has been delayed.\n\n   c@example.net\n";
+        let d = recipients(r, &any);
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| (d.recipient.clone().unwrap_or_default(), d.action))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a@example.net".to_string(), None),
+                ("b@example.net".to_string(), None),
+                ("c@example.net".to_string(), Some(Action::Delayed)),
+            ]
+        );
+    }
+
+    #[test]
+    fn quoted_header_lines_and_running_text_are_not_listed() {
+        let r = "Your message\n\n  To: ann@example.net; bob@example.net\n  Subject: lunch with ken@example.org\n\ndid not reach the following recipient(s):\n\nbob@example.net on Tue, 1 Dec 2026\n    The recipient name is not recognized\n\nPlease write to help@example.org.\n";
+        let d = recipients(r, &any);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].recipient.as_deref(), Some("bob@example.net"));
+        let diag = d[0].diagnostic.as_deref().unwrap_or("");
+        assert!(diag.contains("not recognized"), "{diag}");
+    }
+
+    #[test]
+    fn nothing_without_a_heading() {
+        let r = "a@example.net: 550 5.1.1 User unknown\n";
+        assert!(recipients(r, &any).is_empty());
+    }
+}
