@@ -281,7 +281,7 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     // Addresses listed under a failure or delay heading: one record each, a delayed one
     // marked so; the failed ones' own words, else the words near them.
     let listed = listed::recipients(body, &foreign);
-    if listed.iter().any(|d| d.action.is_none()) {
+    if !listed.is_empty() {
         let drafts: Vec<Draft> = listed
             .into_iter()
             .map(|mut d| {

@@ -64,8 +64,20 @@ const QUOTED_LABELS: &[&str] = &[
 /// The longest label before an address ("Failed recipient:", "Recipient:").
 const MAX_LABEL_WORDS: usize = 3;
 
+/// Heading wording of a section of addresses that were delivered (a partial failure
+/// lists them too): checked before the others, its addresses are never failed.
+const DELIVERED_HEADINGS: &[&str] = &[
+    "successfully delivered",
+    "delivered successfully",
+    "delivery succeeded",
+    "was delivered to",
+    "were delivered to",
+    "has been delivered to",
+];
+
 #[derive(Clone, Copy, PartialEq)]
 enum Section {
+    /// No heading yet, or a section whose addresses are not about a failure.
     None,
     Failed,
     Delayed,
@@ -75,6 +87,12 @@ enum Section {
 fn heading(line: &str) -> Option<Section> {
     if line.contains('@') {
         return None;
+    }
+    if DELIVERED_HEADINGS
+        .iter()
+        .any(|h| find_ci(line, h).is_some())
+    {
+        return Some(Section::None);
     }
     if DELAY_HEADINGS.iter().any(|h| find_ci(line, h).is_some()) {
         return Some(Section::Delayed);
@@ -87,7 +105,7 @@ fn heading(line: &str) -> Option<Section> {
 
 /// The address that leads `line` (after an optional short label), and the text after it.
 fn leading_address(line: &str) -> Option<(String, &str)> {
-    let mut t = line.trim();
+    let mut t = strip_bullet(line.trim());
     if let Some((label, rest)) = t.split_once(':') {
         let label = label.trim();
         let is_label = !label.is_empty()
@@ -113,7 +131,26 @@ fn leading_address(line: &str) -> Option<(String, &str)> {
     if !addr.contains('@') || addr.starts_with('@') {
         return None;
     }
-    Some((addr, rest.trim_start_matches(':').trim()))
+    Some((addr, rest.trim_start_matches([':', '-']).trim()))
+}
+
+/// A line without its list mark: `*`, `-`, `•`, `o`, `1.`, `1)`.
+fn strip_bullet(t: &str) -> &str {
+    for mark in ["* ", "- ", "• ", "o ", "+ "] {
+        if let Some(rest) = t.strip_prefix(mark) {
+            return rest.trim_start();
+        }
+    }
+    let digits = t.len() - t.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    if (1..=3).contains(&digits) {
+        if let Some(rest) = t[digits..]
+            .strip_prefix(". ")
+            .or_else(|| t[digits..].strip_prefix(") "))
+        {
+            return rest.trim_start();
+        }
+    }
+    t
 }
 
 /// The recipients listed under failure and delay headings in `report`, each with the text
@@ -206,6 +243,14 @@ mod tests {
         assert_eq!(d[0].recipient.as_deref(), Some("bob@example.net"));
         let diag = d[0].diagnostic.as_deref().unwrap_or("");
         assert!(diag.contains("not recognized"), "{diag}");
+    }
+
+    #[test]
+    fn list_marks_and_delivered_sections() {
+        let r = "The following recipients were successfully delivered:\n  cc@example.org\n\nThe following recipients could not be reached:\n  * a@example.net -- User unknown\n  2. b@example.net: Mailbox full\n";
+        let d = recipients(r, &any);
+        let got: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
+        assert_eq!(got, ["a@example.net", "b@example.net"]);
     }
 
     #[test]
