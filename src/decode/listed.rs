@@ -8,7 +8,7 @@
 //! in running text, in the returned message's quoted header lines (To, Cc, From, Subject)
 //! or in a help line ("write to postmaster@...") is not a listed recipient.
 
-use super::{address, text::find_ci, Action, Draft};
+use super::{address, family::common, text::find_ci, Action, Draft};
 
 /// Heading wording of a delay section (checked first: "delivery to the following
 /// recipients has been delayed" also names "following recipients").
@@ -154,11 +154,14 @@ fn strip_bullet(t: &str) -> &str {
 }
 
 /// The recipients listed under failure and delay headings in `report`, each with the text
-/// that follows it; empty when no heading lists any (so callers keep their own reading).
+/// that follows it, and those an SMTP transcript shows refused (`RCPT TO:<a@b>` answered
+/// by a 4xx or 5xx reply; an accepted one is not a failure); empty when there are none
+/// (so callers keep their own reading).
 pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draft> {
     let mut out: Vec<Draft> = Vec::new();
     let mut section = Section::None;
     let mut open: Option<usize> = None;
+    let mut pending: Option<String> = None;
     for line in report.lines() {
         let t = line.trim();
         if t.is_empty() {
@@ -171,24 +174,30 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 continue;
             }
         }
+        if let Some(a) = rcpt_command(t) {
+            // a command names the address it tries, not one that failed
+            pending = Some(a);
+            if let Some(i) = open {
+                append(&mut out[i], t);
+            }
+            continue;
+        } else if let Some(code) = reply_code(t) {
+            let refused = pending
+                .take()
+                .filter(|a| code.starts_with(['4', '5']) && foreign(a))
+                .filter(|a| open.is_none_or(|i| !is(&out[i], a)));
+            if let Some(a) = refused {
+                let i = slot(&mut out, a, section);
+                append(&mut out[i], t);
+                continue;
+            }
+        }
         let listed = (section != Section::None)
             .then(|| leading_address(t))
             .flatten()
             .filter(|(a, _)| foreign(a));
         if let Some((addr, rest)) = listed {
-            let known = out.iter().position(|d| {
-                d.recipient
-                    .as_deref()
-                    .is_some_and(|r| r.eq_ignore_ascii_case(&addr))
-            });
-            let i = known.unwrap_or_else(|| {
-                let mut d = Draft::new(Some(addr), Some(String::new()));
-                if section == Section::Delayed {
-                    d.action = Some(Action::Delayed);
-                }
-                out.push(d);
-                out.len() - 1
-            });
+            let i = slot(&mut out, addr, section);
             append(&mut out[i], rest);
             open = Some(i);
         } else if let Some(i) = open {
@@ -196,6 +205,43 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
         }
     }
     out
+}
+
+fn is(d: &Draft, addr: &str) -> bool {
+    d.recipient
+        .as_deref()
+        .is_some_and(|r| r.eq_ignore_ascii_case(addr))
+}
+
+/// The index of the draft for `addr`, made (delayed in a delay section) when it is new.
+fn slot(out: &mut Vec<Draft>, addr: String, section: Section) -> usize {
+    if let Some(i) = out.iter().position(|d| is(d, &addr)) {
+        return i;
+    }
+    let mut d = Draft::new(Some(addr), Some(String::new()));
+    if section == Section::Delayed {
+        d.action = Some(Action::Delayed);
+    }
+    out.push(d);
+    out.len() - 1
+}
+
+/// The address of an SMTP `RCPT TO:` command quoted in a transcript line.
+fn rcpt_command(line: &str) -> Option<String> {
+    let at = find_ci(line, "rcpt to:")?;
+    let rest = line.get(at + "rcpt to:".len()..)?;
+    address::all_in(rest).into_iter().next()
+}
+
+/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`).
+fn reply_code(line: &str) -> Option<String> {
+    let t = line.trim_start_matches('<').trim_start();
+    common::leading_reply(t).or_else(|| {
+        let (label, rest) = t.split_once(':')?;
+        (label.split_whitespace().count() <= MAX_LABEL_WORDS && !label.contains('@'))
+            .then(|| common::leading_reply(rest))
+            .flatten()
+    })
 }
 
 fn append(d: &mut Draft, words: &str) {
@@ -248,6 +294,14 @@ mod tests {
     #[test]
     fn list_marks_and_delivered_sections() {
         let r = "The following recipients were successfully delivered:\n  cc@example.org\n\nThe following recipients could not be reached:\n  * a@example.net -- User unknown\n  2. b@example.net: Mailbox full\n";
+        let d = recipients(r, &any);
+        let got: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
+        assert_eq!(got, ["a@example.net", "b@example.net"]);
+    }
+
+    #[test]
+    fn a_transcript_names_the_refused_recipients_only() {
+        let r = "SMTP transcript:\n>>> RCPT TO:<a@example.net>\n<<< 550 5.1.1 <a@example.net>... User unknown\n>>> RCPT TO:<c@example.net>\n<<< 250 2.1.5 OK\n>>> RCPT TO:<b@example.net>\n<<< 552 5.2.2 Mailbox full\n";
         let d = recipients(r, &any);
         let got: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
         assert_eq!(got, ["a@example.net", "b@example.net"]);
