@@ -282,8 +282,11 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     // marked so; the failed ones' own words, else the words near them.
     let listed = listed::recipients(body, &foreign);
     if !listed.is_empty() {
+        // no delay heading, but the notice is a warning: every address is delayed
+        let all_delayed = is_warning(body) && listed.iter().all(|d| d.action.is_none());
         let drafts: Vec<Draft> = listed
             .into_iter()
+            .map(|d| mark(d, all_delayed))
             .map(|mut d| {
                 let own = d.diagnostic.take().filter(|t| names_a_cause(t));
                 let rcpt = d.recipient.clone().unwrap_or_default();
@@ -377,6 +380,9 @@ fn pick_recipient(mail: &Mail, body: &str, foreign: &dyn Fn(&str) -> bool) -> Op
 const WARNING_MARKS: &[&str] = &[
     "this is a warning only",
     "warning only",
+    "warning message only",
+    "will keep trying",
+    "still undelivered",
     "still being retried",
     "will be retried until",
     "will continue to try",

@@ -192,7 +192,7 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 continue;
             }
         }
-        let listed = (section != Section::None)
+        let listed = (section != Section::None || sendmail_style(t))
             .then(|| leading_address(t))
             .flatten()
             .filter(|(a, _)| foreign(a));
@@ -224,6 +224,13 @@ fn slot(out: &mut Vec<Draft>, addr: String, section: Section) -> usize {
     }
     out.push(d);
     out.len() - 1
+}
+
+/// `a@b... User unknown`: Sendmail's way of naming a failed address with its cause,
+/// which many MTAs copy; a failure line under any heading or none.
+fn sendmail_style(line: &str) -> bool {
+    let token = strip_bullet(line).split_whitespace().next().unwrap_or("");
+    token.contains('@') && token.ends_with("...") && line.len() > token.len() + 1
 }
 
 /// The address of an SMTP `RCPT TO:` command quoted in a transcript line.
@@ -302,6 +309,14 @@ mod tests {
     #[test]
     fn a_transcript_names_the_refused_recipients_only() {
         let r = "SMTP transcript:\n>>> RCPT TO:<a@example.net>\n<<< 550 5.1.1 <a@example.net>... User unknown\n>>> RCPT TO:<c@example.net>\n<<< 250 2.1.5 OK\n>>> RCPT TO:<b@example.net>\n<<< 552 5.2.2 Mailbox full\n";
+        let d = recipients(r, &any);
+        let got: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
+        assert_eq!(got, ["a@example.net", "b@example.net"]);
+    }
+
+    #[test]
+    fn sendmail_style_lines_need_no_heading() {
+        let r = "Transcript:\n<a@example.net>... User unknown\nb@example.net... Mailbox full\nc@example.net\n";
         let d = recipients(r, &any);
         let got: Vec<_> = d.iter().filter_map(|d| d.recipient.as_deref()).collect();
         assert_eq!(got, ["a@example.net", "b@example.net"]);
