@@ -19,6 +19,9 @@ const DELAY_HEADINGS: &[&str] = &[
     "will continue to try",
     "not yet been delivered",
     "temporarily",
+    "verzögert",
+    "retardé",
+    "retrasad",
 ];
 
 /// Heading wording of a failure section.
@@ -40,6 +43,19 @@ const FAIL_HEADINGS: &[&str] = &[
     "permanent fatal error",
     "undeliverable to",
     "unable to deliver",
+    // localised notices (German, French, Spanish, Italian, Dutch, Portuguese)
+    "folgende empfänger",
+    "nicht zugestellt",
+    "destinataires suivants",
+    "n'a pas pu être remis",
+    "destinatarios siguientes",
+    "no se pudo entregar",
+    "seguenti destinatari",
+    "non è stato recapitato",
+    "volgende ontvanger",
+    "kon niet worden bezorgd",
+    "destinatários seguintes",
+    "não foi entregue",
 ];
 
 /// Labels of quoted header lines and envelope lines that name the sender or the returned
@@ -104,6 +120,15 @@ fn heading(line: &str) -> Option<Section> {
 }
 
 /// The address that leads `line` (after an optional short label), and the text after it.
+/// Whether `line` is a header line of a quoted message (`From: ...`, `Subject: ...`).
+fn quoted_header(line: &str) -> bool {
+    line.split_once(':').is_some_and(|(label, _)| {
+        QUOTED_LABELS
+            .iter()
+            .any(|q| label.trim().eq_ignore_ascii_case(q))
+    })
+}
+
 fn leading_address(line: &str) -> Option<(String, &str)> {
     let mut t = strip_bullet(line.trim());
     if let Some((label, rest)) = t.split_once(':') {
@@ -173,6 +198,12 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 section = s;
                 continue;
             }
+        }
+        if !out.is_empty() && quoted_header(t) {
+            // a quoted message starts after the list: its addresses are not listed
+            section = Section::None;
+            open = None;
+            continue;
         }
         if let Some(a) = rcpt_command(t) {
             // a command names the address it tries, not one that failed
