@@ -43,6 +43,12 @@ const FAIL_HEADINGS: &[&str] = &[
     "permanent fatal error",
     "undeliverable to",
     "unable to deliver",
+    "not delivered to",
+    "failed recipients",
+    "failed addresses",
+    "did not receive a copy",
+    "address failed",
+    "addresses failed",
     // localised notices (German, French, Spanish, Italian, Dutch, Portuguese)
     "folgende empfänger",
     "nicht zugestellt",
@@ -56,6 +62,21 @@ const FAIL_HEADINGS: &[&str] = &[
     "kon niet worden bezorgd",
     "destinatários seguintes",
     "não foi entregue",
+];
+
+/// Labels that name a failed address on their own line, under any heading or none
+/// ("Undeliverable Address: a@b", "Failed Recipient: <a@b>").
+const FAILED_LABELS: &[&str] = &[
+    "failed recipient",
+    "failed address",
+    "undeliverable address",
+    "undeliverable recipient",
+    "intended recipient",
+    "invalid recipient",
+    "unknown recipient",
+    "bad recipient",
+    "error-for",
+    "invalid final delivery userid",
 ];
 
 /// Labels of quoted header lines and envelope lines that name the sender or the returned
@@ -189,7 +210,8 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
     let mut pending: Option<String> = None;
     for line in report.lines() {
         let t = line.trim();
-        if t.is_empty() {
+        if !t.chars().any(char::is_alphanumeric) {
+            // a blank or a rule line ends an address's words
             open = None;
             continue;
         }
@@ -223,7 +245,7 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 continue;
             }
         }
-        let listed = (section != Section::None || sendmail_style(t))
+        let listed = (section != Section::None || sendmail_style(t) || failed_label(t))
             .then(|| leading_address(t))
             .flatten()
             .filter(|(a, _)| foreign(a));
@@ -255,6 +277,16 @@ fn slot(out: &mut Vec<Draft>, addr: String, section: Section) -> usize {
     }
     out.push(d);
     out.len() - 1
+}
+
+/// Whether `line` starts with a label that names a failed address.
+fn failed_label(line: &str) -> bool {
+    strip_bullet(line)
+        .split_once(':')
+        .is_some_and(|(label, _)| {
+            let label = label.trim().to_ascii_lowercase();
+            FAILED_LABELS.iter().any(|f| label.ends_with(f))
+        })
 }
 
 /// `a@b... User unknown`: Sendmail's way of naming a failed address with its cause,
