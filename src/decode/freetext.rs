@@ -45,6 +45,10 @@ const SUBJECTS: &[&str] = &[
     "delivery error",
     "mail failure",
     "warning: delayed mail",
+    "mail failed",
+    "returned message",
+    "failed delivery",
+    "could not deliver",
     // Exchange's and others' localised subjects ("Undeliverable"):
     "unzustellbar",
     "nicht zustellbar",
@@ -102,6 +106,10 @@ fn from_daemon(mail: &Mail) -> bool {
         || from.contains("postmaster")
         || from.contains("mail delivery")
         || from.contains("courier mail server")
+        || from.contains("mail administrator")
+        || from.contains("mail router")
+        || from.contains("mail gateway")
+        || from.contains("mailer@")
 }
 
 /// The report: the text before the first copy mark that is not at its very start.

@@ -71,3 +71,10 @@ fn the_copy_of_the_message_is_not_read() {
     let diag = d[0].diagnostic.as_deref().unwrap_or("");
     assert!(!diag.contains("user unknown"), "{diag}");
 }
+
+#[test]
+fn a_person_returning_a_message_is_not_a_bounce() {
+    let raw = "From: Ann <ann@example.org>\nTo: ken@example.org\nSubject: Returned message about the loan\n\nHere is the book you lent me, ken@example.org. Thanks!\n";
+    let m = Mail::parse(raw.as_bytes()).expect("a message");
+    assert!(parse(&m).is_none());
+}
