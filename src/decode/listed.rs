@@ -64,6 +64,25 @@ const FAIL_HEADINGS: &[&str] = &[
     "não foi entregue",
 ];
 
+/// Words that, right before an address in a line, say delivery to it failed
+/// ("Failed to deliver to '<a@b>'", "Could not deliver to a@b").
+const FAILED_BEFORE: &[&str] = &[
+    "failed to deliver to",
+    "could not deliver to",
+    "could not be delivered to",
+    "unable to deliver to",
+    "undeliverable to",
+    "delivery failed to",
+];
+
+/// The address named right after failure words in `line`, and the text after it.
+fn after_failure_words(line: &str) -> Option<(String, &str)> {
+    FAILED_BEFORE.iter().find_map(|w| {
+        let at = find_ci(line, w)?;
+        leading_address(line.get(at + w.len()..)?.trim_start())
+    })
+}
+
 /// Labels that name a failed address on their own line, under any heading or none
 /// ("Undeliverable Address: a@b", "Failed Recipient: <a@b>").
 const FAILED_LABELS: &[&str] = &[
@@ -248,6 +267,7 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
         let listed = (section != Section::None || sendmail_style(t) || failed_label(t))
             .then(|| leading_address(t))
             .flatten()
+            .or_else(|| after_failure_words(t))
             .filter(|(a, _)| foreign(a));
         if let Some((addr, rest)) = listed {
             let i = slot(&mut out, addr, section);
