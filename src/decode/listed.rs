@@ -150,8 +150,22 @@ fn heading(line: &str) -> Option<Section> {
     {
         return Some(Section::None);
     }
+    let final_words = [
+        "failed",
+        "permanent",
+        "gave up",
+        "giving up",
+        "expired",
+        "undeliverable",
+    ];
     if DELAY_HEADINGS.iter().any(|h| find_ci(line, h).is_some()) {
-        return Some(Section::Delayed);
+        // "delayed too long and failed" ends the retries: a failure
+        let ended = final_words.iter().any(|w| find_ci(line, w).is_some());
+        return Some(if ended {
+            Section::Failed
+        } else {
+            Section::Delayed
+        });
     }
     if FAIL_HEADINGS.iter().any(|h| find_ci(line, h).is_some()) {
         return Some(Section::Failed);

@@ -62,3 +62,11 @@ fn nothing_without_a_heading() {
     let r = "a@example.net: 550 5.1.1 User unknown\n";
     assert!(recipients(r, &any).is_empty());
 }
+
+#[test]
+fn a_delay_that_ended_in_failure_is_a_failure_heading() {
+    let r = "Delivery to the following recipient was delayed too long and has failed:\n\n  a@example.net\n";
+    let d = recipients(r, &any);
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].action, None);
+}
