@@ -15,6 +15,7 @@ mod dsn;
 mod family;
 mod freetext;
 mod keys;
+mod listed;
 mod mime;
 mod notes;
 pub mod reason;
