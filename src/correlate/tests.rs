@@ -54,6 +54,7 @@ fn setup() -> (Store, Correlator, i64, i64) {
                 receipt_id: Some("QID123ABC"),
                 reason: None,
                 hard: None,
+                command: None,
             },
         )
         .unwrap();

@@ -181,7 +181,15 @@ pub fn run(
     let pending = store.pending(&campaign)?;
     let planted = identifiers(cfg, &campaign, &pending);
     store.plant(&planted)?;
-    let queue: VecDeque<(RecipientRow, Planted)> = pending.into_iter().zip(planted).collect();
+    // each address in the form it goes on the wire, worked out once per recipient
+    let queue: VecDeque<(RecipientRow, Planted)> = pending
+        .into_iter()
+        .map(|mut r| {
+            r.email = smtp_to(&r.email);
+            r
+        })
+        .zip(planted)
+        .collect();
     // Each recipient's changes go to the journal; this thread moves them into the store.
     let judge: Arc<dyn Judge> = cfg.policy.clone();
     let applier = Applier::start(&cfg.db, journal.clone(), Some(judge))?;
@@ -278,14 +286,12 @@ fn worker(
             .as_ref()
             .filter(|_| pace.interval.is_none())
             .map(|(_, n)| verp::return_path(&cfg.return_path, &n.verp_token));
-        let next_to = upcoming.as_ref().map(|(r, _)| smtp_to(&r.email));
         let next = upcoming
             .as_ref()
             .zip(next_return_path.as_deref())
-            .zip(next_to.as_deref())
-            .map(|(((_, n), rp), to)| Envelope {
+            .map(|((r, n), rp)| Envelope {
                 return_path: rp,
-                recipient: to,
+                recipient: &r.email,
                 envelope_id: &n.envelope_id,
             });
         match send_one(
@@ -376,10 +382,10 @@ fn send_one(
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
     let return_path = verp::return_path(&cfg.return_path, &ids.verp_token);
-    let to = smtp_to(&row.email);
+    let to = &row.email; // already in its wire form (see `run`)
     let content = template.render(
         &fields,
-        &to,
+        to,
         &ids.message_id,
         &campaign.name,
         row.id,
@@ -387,24 +393,26 @@ fn send_one(
     );
     let env = Envelope {
         return_path: &return_path,
-        recipient: &to,
+        recipient: to,
         envelope_id: &ids.envelope_id,
     };
-    let outcome = |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard| {
-        journal
-            .outcome(
-                row.id,
-                &Outcome {
-                    state,
-                    reply: Some(reply),
-                    reply_code: code,
-                    receipt_id: receipt,
-                    reason,
-                    hard,
-                },
-            )
-            .map_err(|e| e.to_string())
-    };
+    let outcome =
+        |state, reply: &str, code, receipt: Option<&str>, reason: Option<&str>, hard, command| {
+            journal
+                .outcome(
+                    row.id,
+                    &Outcome {
+                        state,
+                        reply: Some(reply),
+                        reply_code: code,
+                        receipt_id: receipt,
+                        reason,
+                        hard,
+                        command,
+                    },
+                )
+                .map_err(|e| e.to_string())
+        };
     let mut attempt = 0u32;
     loop {
         // a session primed for another envelope (a retry) cannot start this one
@@ -431,6 +439,7 @@ fn send_one(
                     Some(&receipt),
                     None,
                     None,
+                    None,
                 )?;
                 return Ok(Event::Accepted);
             }
@@ -443,6 +452,7 @@ fn send_one(
                     None,
                     Some(reason.as_str()),
                     Some(hard),
+                    Some(stage.command()),
                 )?;
                 return Ok(Event::Rejected);
             }
@@ -463,11 +473,20 @@ fn send_one(
                         None,
                         Some(reason.as_str()),
                         Some(false),
+                        None,
                     )?;
                     return Ok(Event::Deferred);
                 }
                 // not accepted: back to pending until the next attempt
-                outcome(SendState::Pending, &reply, Some(code), None, None, None)?;
+                outcome(
+                    SendState::Pending,
+                    &reply,
+                    Some(code),
+                    None,
+                    None,
+                    None,
+                    None,
+                )?;
             }
             TxResult::Broken { stage, error } => {
                 *session = None;
@@ -475,7 +494,7 @@ fn send_one(
                     let note = format!(
                         "connection lost after the message was sent, before the reply: {error}"
                     );
-                    outcome(SendState::Uncertain, &note, None, None, None, None)?;
+                    outcome(SendState::Uncertain, &note, None, None, None, None, None)?;
                     return Ok(Event::Uncertain);
                 }
                 if attempt >= cfg.retries {

@@ -92,6 +92,9 @@ pub struct Outcome<'a> {
     pub receipt_id: Option<&'a str>,
     pub reason: Option<&'a str>,
     pub hard: Option<bool>,
+    /// The SMTP command a refusal answered (`RCPT`, `DATA`), read again with its reply
+    /// when the refusal becomes a fact.
+    pub command: Option<&'a str>,
 }
 
 const ROW_COLUMNS: &str =

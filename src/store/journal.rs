@@ -44,6 +44,8 @@ struct Line<'a> {
     reason: Option<std::borrow::Cow<'a, str>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     hard: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    command: Option<std::borrow::Cow<'a, str>>,
 }
 
 /// The journal of one campaign's run; shared by the sending threads.
@@ -150,6 +152,7 @@ impl Journal {
             receipt: None,
             reason: None,
             hard: None,
+            command: None,
         })
     }
 
@@ -164,6 +167,7 @@ impl Journal {
             receipt: o.receipt_id.map(Into::into),
             reason: o.reason.map(Into::into),
             hard: o.hard,
+            command: o.command.map(Into::into),
         })
     }
 
@@ -361,6 +365,7 @@ impl Store {
                             receipt_id: line.receipt.as_deref(),
                             reason: line.reason.as_deref(),
                             hard: line.hard,
+                            command: line.command.as_deref(),
                         };
                         record_at(tx.conn(), line.id, &o, line.at).map_err(|e| tx.err(e))?;
                         if state == SendState::Rejected {
@@ -374,15 +379,7 @@ impl Store {
                                     ),
                                 })?,
                             };
-                            refusals::record(
-                                &tx,
-                                line.id,
-                                o.reply.unwrap_or(""),
-                                reason,
-                                o.hard.unwrap_or(false),
-                                line.at,
-                                judge,
-                            )?;
+                            refusals::record(&tx, line.id, &o, reason, line.at, judge)?;
                         }
                     }
                     None => {
@@ -501,6 +498,7 @@ mod tests {
             receipt_id: Some(receipt),
             reason: None,
             hard: None,
+            command: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! the layer above hands in as a `Judge`. So `suppress check`, `clean` and the next
 //! campaign are right the moment `send` ends, with no bounce mailbox at all.
 
+use super::campaigns::Outcome;
 use super::facts::{NewFact, Tx};
 use super::values::{MatchKey, Verdict};
 use super::StoreError;
@@ -22,14 +23,15 @@ pub trait Judge: Send + Sync {
 const MODULE: &str = "send: refused at submission";
 
 /// Records recipient `id`'s refusal as a fact (once: a segment applied again changes
-/// nothing) and judges it when a judge is given. `hard` and `reason` are what `send`
-/// decided from the reply and the command it answered.
+/// nothing) and judges it when a judge is given. The reason (`o.reason`, read by the
+/// caller) and `o.hard` are what `send` decided from the reply and the command it
+/// answered; the reply is read again with that command for what the journal does not
+/// carry (status, blocklist, the rule), so the evidence names the rule that decided.
 pub(super) fn record(
     tx: &Tx,
     id: i64,
-    reply: &str,
+    o: &Outcome,
     reason: crate::decode::Reason,
-    hard: bool,
     at: i64,
     judge: Option<&dyn Judge>,
 ) -> Result<(), StoreError> {
@@ -48,7 +50,8 @@ pub(super) fn record(
     else {
         return Ok(());
     };
-    let read = crate::decode::reply_facts(reply, None);
+    let reply = o.reply.unwrap_or("");
+    let read = crate::decode::reply_facts(reply, o.command);
     let mut fact = NewFact {
         email: Some(email.clone()),
         matched_by: MatchKey::Sync,
@@ -56,7 +59,7 @@ pub(super) fn record(
         recipient_id: Some(id),
         action: Some("failed".into()),
         reason,
-        hard,
+        hard: o.hard.unwrap_or(false),
         status: read.status,
         diagnostic: Some(reply.to_string()),
         feedback_type: None,
