@@ -10,6 +10,7 @@ pub mod csvrows;
 pub mod decode;
 pub mod eval;
 pub mod hygiene;
+pub mod importlist;
 pub mod listfiles;
 pub mod mailfiles;
 pub mod outfile;

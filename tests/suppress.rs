@@ -88,6 +88,33 @@ fn add_check_remove_export_import() {
         out.contains("bad.csv") && out.contains("not-an-address"),
         "{out}"
     );
+    // A spreadsheet's semicolons and header name, and a plain one-per-line file; bad rows
+    // are named by line and left out, --strict imports nothing.
+    std::fs::write(
+        d.join("excel.csv"),
+        "Name;E-Mail\r\nEve;eve@x.test\r\nFay;fay@\r\n",
+    )
+    .unwrap();
+    let (code, out) = run(&d, &["suppress", "import", "--strict", "excel.csv"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("line 3") && out.contains("nothing imported"),
+        "{out}"
+    );
+    let (_, check) = run(&d, &["suppress", "check", "eve@x.test"]);
+    assert!(check.contains("not suppressed"), "{check}");
+    let (code, out) = run(&d, &["suppress", "import", "excel.csv"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("'excel.csv' line 3") && out.contains("imported 1 new of 1"),
+        "{out}"
+    );
+    std::fs::write(d.join("plain.txt"), "Gil@X.test\n\nhal@x.test\n").unwrap();
+    let (code, out) = run(&d, &["suppress", "import", "plain.txt"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("imported 2 new of 2"), "{out}");
+    let (code, _) = run(&d, &["suppress", "check", "eve@x.test", "gil@x.test"]);
+    assert_eq!(code, 0);
 
     let (code, out) = run(&d, &["suppress", "remove", "bob@x.test"]);
     assert_eq!(code, 0, "{out}");

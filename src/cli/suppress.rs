@@ -49,13 +49,22 @@ enum Cmd {
         #[arg(required = true)]
         emails: Vec<String>,
     },
-    /// Add the entries of a CSV (header: email[,reason,source,evidence,created_at]) or
-    /// JSON (array of objects with the same names) file; existing entries are kept.
+    /// Add the entries of a file; existing entries are kept.
+    ///
+    /// CSV: commas, semicolons, tabs or `|` (sniffed from the first row); a header row
+    /// naming the address column (email, e-mail, email_address, address or mail; optional
+    /// reason, source, evidence, created_at) or none at all (one address per line, or the
+    /// first cell of each row that is an address). JSON: an array of objects with those
+    /// names. Bad rows are reported with their line numbers and left out (exit code 1).
     Import {
+        /// The file to read.
         file: PathBuf,
-        /// Default: by the file's extension.
+        /// csv or json [default: by the file's extension, csv unless .json].
         #[arg(long, value_enum)]
         format: Option<Format>,
+        /// Stop at the first bad row and import nothing.
+        #[arg(long)]
+        strict: bool,
     },
     /// Write the list as CSV or JSON.
     Export {
@@ -139,14 +148,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
-        Cmd::Import { file, format } => {
-            let rows = read(&file, format)?;
+        Cmd::Import {
+            file,
+            format,
+            strict,
+        } => {
+            let (rows, problems) = read(&file, format)?;
+            for (line, why) in &problems {
+                eprintln!("rebound: '{}' line {line}: {why}", file.display());
+            }
+            if strict && !problems.is_empty() {
+                anyhow::bail!(
+                    "'{}': {} bad row(s); nothing imported (--strict)",
+                    file.display(),
+                    problems.len()
+                );
+            }
             let n = store.import_suppressions(&rows)?;
             println!(
                 "imported {n} new of {} (already listed: {})",
                 rows.len(),
                 rows.len() - n
             );
+            if !problems.is_empty() {
+                eprintln!(
+                    "rebound: {} bad row(s) of '{}' left out (named above)",
+                    problems.len(),
+                    file.display()
+                );
+                return Ok(ExitCode::FAILURE);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -188,47 +219,38 @@ fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<
     Ok(())
 }
 
-fn read(path: &Path, format: Option<Format>) -> Result<Vec<Suppression>> {
+/// The rows of an import file, keyed, and the bad rows as `(line, why)`.
+type Imported = (Vec<Suppression>, Vec<(u64, String)>);
+
+fn read(path: &Path, format: Option<Format>) -> Result<Imported> {
     let format = format.unwrap_or(match path.extension().and_then(|e| e.to_str()) {
         Some("json") => Format::Json,
         _ => Format::Csv,
     });
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading '{}'", path.display()))?;
-    let rows: Vec<Suppression> = match format {
-        Format::Json => serde_json::from_str::<Vec<ImportRow>>(&text)
-            .with_context(|| format!("'{}'", path.display()))?
-            .into_iter()
-            .map(ImportRow::into_row)
-            .collect(),
-        Format::Csv => {
-            let mut r = csv::Reader::from_reader(text.as_bytes());
-            let mut rows = Vec::new();
-            for (i, rec) in r.deserialize::<ImportRow>().enumerate() {
-                let mut rec =
-                    rec.with_context(|| format!("'{}' line {}", path.display(), i + 2))?;
-                // An export's formula-quoted cells (`'=x@example.org`) read back as written.
-                for cell in [&mut rec.email].into_iter().chain(
-                    [&mut rec.reason, &mut rec.source, &mut rec.evidence]
-                        .into_iter()
-                        .flatten(),
-                ) {
-                    *cell = rebound::csvcell::restore(cell).to_string();
-                }
-                rows.push(rec.into_row());
+    let bytes = std::fs::read(path).with_context(|| format!("reading '{}'", path.display()))?;
+    match format {
+        Format::Json => {
+            let rows = serde_json::from_slice::<Vec<ImportRow>>(&bytes)
+                .with_context(|| format!("'{}' is not a JSON array of entries", path.display()))?;
+            let mut keyed = Vec::with_capacity(rows.len());
+            for (i, r) in rows.into_iter().enumerate() {
+                let a = parse_address(&r.email)
+                    .with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
+                keyed.push(entry(&a, r.reason, r.source, r.evidence, r.created_at));
             }
-            rows
+            Ok((keyed, Vec::new()))
         }
-    };
-    let mut keyed = Vec::with_capacity(rows.len());
-    for (i, mut r) in rows.into_iter().enumerate() {
-        let a = parse_address(&r.email)
-            .with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
-        r.display = a.as_str().to_string();
-        r.email = a.key().to_string();
-        keyed.push(r);
+        Format::Csv => {
+            let list = rebound::importlist::read(&bytes)
+                .with_context(|| format!("'{}'", path.display()))?;
+            let rows = list
+                .rows
+                .into_iter()
+                .map(|r| entry(&r.address, r.reason, r.source, r.evidence, r.created_at))
+                .collect();
+            Ok((rows, list.problems))
+        }
     }
-    Ok(keyed)
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -244,16 +266,21 @@ struct ImportRow {
     created_at: Option<String>,
 }
 
-impl ImportRow {
-    fn into_row(self) -> Suppression {
-        let nonempty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
-        Suppression {
-            email: self.email,
-            display: String::new(),
-            reason: nonempty(self.reason).unwrap_or_else(|| "import".into()),
-            source: nonempty(self.source).unwrap_or_else(|| "import".into()),
-            evidence: nonempty(self.evidence),
-            created_at: nonempty(self.created_at).unwrap_or_default(),
-        }
+/// One imported entry; empty optional cells take the import's defaults.
+fn entry(
+    address: &Address,
+    reason: Option<String>,
+    source: Option<String>,
+    evidence: Option<String>,
+    created_at: Option<String>,
+) -> Suppression {
+    let nonempty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+    Suppression {
+        email: address.key().to_string(),
+        display: address.as_str().to_string(),
+        reason: nonempty(reason).unwrap_or_else(|| "import".into()),
+        source: nonempty(source).unwrap_or_else(|| "import".into()),
+        evidence: nonempty(evidence),
+        created_at: nonempty(created_at).unwrap_or_default(),
     }
 }

@@ -156,16 +156,17 @@ pub fn read(path: &Path) -> Result<RecipientList, ListError> {
 
 /// Turns byte offsets (met in increasing order) into 1-based line numbers.
 #[derive(Default)]
-struct LineCounter {
+pub(crate) struct LineCounter {
     offset: usize,
     newlines: u64,
 }
 
 impl LineCounter {
-    fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
+    pub(crate) fn line_at(&mut self, bytes: &[u8], offset: u64) -> u64 {
         let mut offset = (offset as usize).min(bytes.len());
-        // After a CRLF the reader may place the next record on the LF itself.
-        if bytes.get(offset) == Some(&b'\n') {
+        // The reader may place a record on the line end before it (after a CRLF, or after
+        // blank lines it skipped); no record starts with a line end, so step over them.
+        while matches!(bytes.get(offset), Some(b'\n' | b'\r')) {
             offset += 1;
         }
         if offset >= self.offset {
