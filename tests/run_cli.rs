@@ -49,7 +49,7 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
     });
     assert!(moved.is_some(), "the DSN for U5@{local} arrived");
     let config = format!(
-        "[run]\nreport = \"week.html\"\nreport_days = 7\n[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\nremoved = \"removed.csv\"\n\n[poll.folders]\nprocessed = \"{tag}-Processed\"\ncomplaints = \"{tag}-Complaints\"\nauto_replies = \"{tag}-AutoReplies\"\nunmatched = \"{tag}-Unmatched\"\nnot_bounces = \"{tag}-NotBounces\"\n\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{tag}-in\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
+        "[run]\nreport = \"reports/week.html\"\nreport_days = 7\n[[run.clean]]\nin = \"list.csv\"\nout = \"clean.csv\"\nremoved = \"removed.csv\"\n\n[poll.folders]\nprocessed = \"{tag}-Processed\"\ncomplaints = \"{tag}-Complaints\"\nauto_replies = \"{tag}-AutoReplies\"\nunmatched = \"{tag}-Unmatched\"\nnot_bounces = \"{tag}-NotBounces\"\n\n[[poll.account]]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"starttls\"\nuser = \"{}\"\npassword_file = \"imap-password\"\nfolder = \"{tag}-in\"\nca_file = \"{}\"\nserver_name = \"{}\"\n",
         env["IMAP_PORT"], env["IMAP_USER"], env["TLS_CA"], env["TLS_SERVER_NAME"]
     );
     std::fs::write(dir.join("rebound.toml"), config).expect("config");
@@ -69,8 +69,8 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
     let removed = std::fs::read_to_string(dir.join("removed.csv")).expect("removed");
     assert!(removed.contains(&format!("u3@{local}")), "{removed}");
     assert!(removed.contains(&format!("u5@{local}")), "{removed}");
-    assert!(stdout.contains("report week.html"), "{stdout}");
-    assert!(std::fs::read_to_string(dir.join("week.html"))
+    assert!(stdout.contains("report reports/week.html"), "{stdout}");
+    assert!(std::fs::read_to_string(dir.join("reports/week.html"))
         .expect("report")
         .contains("<h1"));
 
@@ -79,6 +79,38 @@ fn a_cycle_polls_cleans_and_reports_in_one_line() {
     let out = rebound(&dir, &["run", "--no-poll"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("clean FAILED: cannot read 'list.csv'"));
+}
+
+/// Cron must hear of a cycle that cannot do anything: no file, or nothing in it to do.
+#[test]
+fn a_cycle_with_nothing_configured_fails_and_says_why() {
+    let dir = workdir("run-nothing");
+    let out = rebound(&dir, &["run"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("no configuration at 'rebound.toml'"),
+        "{}",
+        text(&out)
+    );
+    let out = rebound(&dir, &["run", "--config", "missing.toml"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("'missing.toml'"), "{}", text(&out));
+    std::fs::write(
+        dir.join("only-poll.toml"),
+        "[[poll.account]]\nhost = \"127.0.0.1\"\nuser = \"u\"\npassword_env = \"X\"\n",
+    )
+    .unwrap();
+    let out = rebound(&dir, &["run", "--config", "only-poll.toml", "--no-poll"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("nothing to do") && text(&out).contains("--no-poll"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !dir.join("rebound.db").exists(),
+        "a cycle with nothing to do creates no store"
+    );
 }
 
 #[test]

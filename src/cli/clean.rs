@@ -46,10 +46,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let store = rebound::store::Store::open_existing(&args.db)?;
     let suppressed = store.suppressed_all()?;
     let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {elapsed} {pos} rows ({per_sec})")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    bar.set_style(super::progress::style(
+        "{spinner} {elapsed} {pos} rows ({rate})",
+    ));
     let job = Job {
         input: &args.input,
         out: &args.out,

@@ -5,6 +5,7 @@ mod eval;
 mod parse;
 mod policy;
 mod poll;
+mod progress;
 mod report;
 mod run;
 mod send;

@@ -73,7 +73,26 @@ pub struct Args {
     json: bool,
 }
 
-pub fn run(args: Args) -> Result<ExitCode> {
+/// The arguments `rebound run` polls with: the config and store given, every default.
+pub(super) fn for_run(config: &std::path::Path, db: &std::path::Path) -> Args {
+    Args {
+        config: config.to_path_buf(),
+        db: db.to_path_buf(),
+        account: None,
+        dry_run: false,
+        watch: false,
+        insecure: false,
+        batch: None,
+        policy: None,
+        idle_timeout: 1500,
+        verp_secret_env: None,
+        json: false,
+    }
+}
+
+/// Polls the configured accounts; returns the summary and the suppression list as it was
+/// before (so callers can say what is new). `progress` shows a bar on stderr.
+pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec<String>)> {
     let section = config::load(&args.config).map_err(anyhow::Error::msg)?;
     let mut accounts = section.accounts.clone();
     if let Some(name) = &args.account {
@@ -123,11 +142,14 @@ pub fn run(args: Args) -> Result<ExitCode> {
         idle_timeout: Duration::from_secs(args.idle_timeout.max(10)),
         max_backoff: Duration::from_secs(300),
     };
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {per_sec}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
+    let bar = if progress {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(super::progress::style(
+        "{msg} [{bar:30}] {pos}/{len} {rate}",
+    ));
     let b = bar.clone();
     let result = poll::run(cfg, store, pipeline, move |e| match e {
         Event::Found {
@@ -147,7 +169,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
             let _ = std::fs::remove_file(format!("{}{suffix}", p.display()));
         }
     }
-    let summary = result?;
+    Ok((result?, before))
+}
+
+pub fn run(args: Args) -> Result<ExitCode> {
+    let (summary, before) = collect(&args, true)?;
     let mut out = std::io::stdout().lock();
     if args.json {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;

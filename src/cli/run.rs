@@ -5,7 +5,7 @@ use anyhow::{Context, Result};
 use rebound::report::{self, Scope};
 use std::fs::File;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 /// One scheduled cycle: poll, clean lists, write a report; one summary line.
 ///
@@ -23,7 +23,9 @@ use std::process::{Command, ExitCode};
 ///
 /// A lock beside the store keeps two runs from racing on the same store and mailbox:
 /// a second run exits at once with code 75 (or waits, with --wait).
-/// Exit code: 0 when every step worked, 1 when one failed, 75 when another run is busy.
+/// Exit code: 0 when every step worked; 1 when one failed, when the configuration file is
+/// missing, or when it gives the cycle nothing to do; 75 when another run is busy.
+/// A report's folder is created when missing.
 ///
 /// Example crontab line (every 10 minutes):
 ///   */10 * * * * cd /var/lib/rebound && rebound run --quiet >> run.log
@@ -78,38 +80,38 @@ fn lock_path(db: &Path) -> PathBuf {
     PathBuf::from(p)
 }
 
-/// Polls by running `rebound poll --json` as a child: its own process, its own summary.
+/// Polls every configured account (the same code as `rebound poll`), one summary line.
+/// Messages that could not be read make the step fail, after their count is reported.
 fn poll(args: &Args) -> Result<String> {
-    let exe = std::env::current_exe().context("finding the rebound binary")?;
-    let out = Command::new(exe)
-        .args(["poll", "--json", "--config"])
-        .arg(&args.config)
-        .arg("--db")
-        .arg(&args.db)
-        .output()
-        .context("running poll")?;
-    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-    if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        anyhow::bail!("poll failed: {}", err.trim());
-    }
-    let n = |k: &str| summary[k].as_u64().unwrap_or(0);
-    let outcomes: Vec<String> = summary["by_outcome"]
-        .as_object()
-        .map(|o| o.iter().map(|(k, v)| format!("{k} {v}")).collect())
-        .unwrap_or_default();
-    let suppressed = summary["suppressed"].as_array().map_or(0, |a| a.len());
-    Ok(format!(
-        "polled {} messages ({}), {} suppressed, {} errors",
-        n("messages"),
+    let (summary, before) =
+        super::poll::collect(&super::poll::for_run(&args.config, &args.db), false)?;
+    let outcomes: Vec<String> = summary
+        .by_outcome
+        .iter()
+        .map(|(k, v)| format!("{k} {v}"))
+        .collect();
+    let new = summary
+        .suppressed
+        .iter()
+        .filter(|s| !before.contains(s))
+        .count();
+    let line = format!(
+        "polled {} messages ({}), {} newly suppressed, {} errors",
+        summary.messages,
         if outcomes.is_empty() {
             "none new".into()
         } else {
             outcomes.join(", ")
         },
-        suppressed,
-        n("errors")
-    ))
+        new,
+        summary.errors
+    );
+    if summary.errors > 0 {
+        anyhow::bail!(
+            "{line} (unreadable messages stay in the mailbox; `rebound poll -v` shows why)"
+        );
+    }
+    Ok(line)
 }
 
 fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
@@ -144,11 +146,27 @@ fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>)
 pub fn run(args: Args) -> Result<ExitCode> {
     let text = match std::fs::read_to_string(&args.config) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+            "no configuration at '{}': a cycle needs [[poll.account]] entries, [[run.clean]] \
+             jobs or a [run] report to do (pass --config FILE, or see `rebound run --help`)",
+            args.config.display()
+        ),
         Err(e) => return Err(e).with_context(|| format!("reading '{}'", args.config.display())),
     };
     let cfg: ConfigFile =
         rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
+    let polls = !args.no_poll && cfg.poll.is_some();
+    if !polls && cfg.run.clean.is_empty() && cfg.run.report.is_none() {
+        anyhow::bail!(
+            "nothing to do: '{}' has {}no [[run.clean]] job and no [run] report",
+            args.config.display(),
+            if args.no_poll {
+                "polling turned off (--no-poll), "
+            } else {
+                "no [poll] section, "
+            }
+        );
+    }
 
     let lock_file = lock_path(&args.db);
     let lock = File::options()
@@ -188,12 +206,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
             failed = true;
         }
     };
-    if !args.no_poll {
-        if cfg.poll.is_some() {
-            step("poll", poll(&args));
-        } else {
-            step("poll", Ok("no [poll] accounts configured".into()));
-        }
+    if polls {
+        step("poll", poll(&args));
     }
     if !cfg.run.clean.is_empty() || cfg.run.report.is_some() {
         match rebound::store::Store::open(&args.db) {
@@ -214,6 +228,11 @@ pub fn run(args: Args) -> Result<ExitCode> {
                     let r = report::build(&store, &Scope::Since(days), false)
                         .map_err(anyhow::Error::from)
                         .and_then(|r| {
+                            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                                std::fs::create_dir_all(dir).with_context(|| {
+                                    format!("cannot create the report folder '{}'", dir.display())
+                                })?;
+                            }
                             std::fs::write(path, report::html::render(&r))
                                 .with_context(|| format!("cannot write '{}'", path.display()))
                         })

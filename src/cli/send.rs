@@ -266,12 +266,9 @@ fn config(args: &Args) -> Result<SendConfig> {
 pub fn run(args: Args) -> Result<ExitCode> {
     let cfg = config(&args)?;
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {elapsed_precise} {pos} sent, {per_sec} {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
+    bar.set_style(super::progress::style(
+        "{spinner} {elapsed_precise} {pos} sent, {rate} {msg}",
+    ));
     let mut on_event = |_: &Event, s: &send::Summary| {
         bar.inc(1);
         bar.set_message(format!(

@@ -70,18 +70,24 @@ impl Account {
         if let Some(p) = &self.password_file {
             let text = std::fs::read_to_string(p)
                 .map_err(|e| format!("password file '{}': {e}", p.display()))?;
-            return Ok(text.lines().next().unwrap_or("").to_string());
+            let first = text.lines().next().unwrap_or("");
+            if first.is_empty() {
+                return Err(format!(
+                    "password file '{}' is empty (its first line is the password)",
+                    p.display()
+                ));
+            }
+            return Ok(first.to_string());
         }
         let var = self
             .password_env
             .clone()
             .unwrap_or_else(|| "REBOUND_IMAP_PASSWORD".into());
-        std::env::var(&var).map_err(|_| {
-            format!(
-                "account '{}': no password (set {var} or password_file)",
-                self.label()
-            )
-        })
+        match std::env::var(&var) {
+            Ok(p) if !p.is_empty() => Ok(p),
+            Ok(_) => Err(format!("${var} is empty (set it to the IMAP password)")),
+            Err(_) => Err(format!("no password (set ${var} or password_file)")),
+        }
     }
 }
 
