@@ -220,7 +220,7 @@ fn a_campaign_report_reconciles_send_and_poll_and_renders_safely() {
         "{csv}"
     );
 
-    // HTML in headless Chromium.
+    // HTML in headless Chromium (the format named by the file's extension alone).
     let html = dir.join("report.html");
     let out = rebound(
         &dir,
@@ -228,10 +228,8 @@ fn a_campaign_report_reconciles_send_and_poll_and_renders_safely() {
             "report",
             "--campaign",
             &tag,
-            "--format",
-            "html",
             "--recipients",
-            "--out",
+            "-o",
             "report.html",
         ],
     );

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 /// Examples:
 ///   rebound report --campaign nov
 ///   rebound report --campaign nov --recipients --format csv > nov.csv
-///   rebound report --campaign nov --format html --out nov.html
+///   rebound report --campaign nov -o nov.html       # the format from the extension
 ///   rebound report --since 7d
 ///   rebound report --unmatched
 #[derive(Debug, clap::Args)]
@@ -37,11 +37,13 @@ pub struct Args {
     /// Also list every recipient (or fact).
     #[arg(long)]
     recipients: bool,
-    #[arg(long, short, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// table, csv, json or html [default: from the --output file's extension (.csv, .json,
+    /// .html, .htm), else table].
+    #[arg(long, short, value_enum)]
+    format: Option<Format>,
     /// Write here instead of standard output.
-    #[arg(long, value_name = "PATH")]
-    out: Option<PathBuf>,
+    #[arg(long, short, value_name = "PATH", alias = "out")]
+    output: Option<PathBuf>,
     /// The store.
     #[arg(long, default_value = "rebound.db")]
     db: PathBuf,
@@ -69,6 +71,18 @@ fn parse_age(s: &str) -> Result<u32> {
     })
 }
 
+/// The format an output file's extension names, if any.
+fn format_of(path: &std::path::Path) -> Option<Format> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => Some(Format::Csv),
+        "json" => Some(Format::Json),
+        "html" | "htm" => Some(Format::Html),
+        "txt" => Some(Format::Table),
+        _ => None,
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let scope = match (&args.campaign, &args.since, args.unmatched) {
         (Some(c), _, _) => Scope::Campaign(c.clone()),
@@ -80,13 +94,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     let store = rebound::store::Store::open_existing(&args.db)?;
     let r = report::build(&store, &scope, args.recipients)?;
-    let mut out: Box<dyn Write> = match &args.out {
+    let format = args
+        .format
+        .or_else(|| args.output.as_deref().and_then(format_of))
+        .unwrap_or(Format::Table);
+    let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write '{}'", p.display()))?,
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
-    match args.format {
+    match format {
         Format::Table => report::text::table(&r, &mut out)?,
         Format::Csv => report::text::csv(&r, &mut out)?,
         Format::Json => {
