@@ -379,3 +379,53 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n\
         table.lines().nth(1).unwrap_or("")
     );
 }
+
+/// `init` writes a configuration every command reads as written, and never overwrites.
+#[test]
+fn init_writes_a_configuration_every_command_reads() {
+    let d = temp("init");
+    let run_in = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_rebound"))
+            .args(args)
+            .current_dir(&d)
+            .env("REBOUND_SMTP_PASSWORD", "not-used")
+            .output()
+            .expect("run rebound")
+    };
+    let out = run_in(&["init"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let config = std::fs::read_to_string(d.join("rebound.toml")).expect("rebound.toml");
+    // poll's reader takes the [poll] section; the policy parses.
+    let section = rebound::poll::config::load(&d.join("rebound.toml")).expect("[poll] reads");
+    assert_eq!(section.accounts.len(), 1);
+    rebound::hygiene::Policy::load(Some(&d.join("policy.toml"))).expect("policy reads");
+    // send reads [send]: it gets as far as the message file it names.
+    let out = run_in(&["send", "--campaign", "first"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("'message.eml'"), "{err}");
+    // run reads [run]: its clean job names the same list.
+    let out = run_in(&["run", "--no-poll"]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("clean FAILED: cannot read 'list.csv'"),
+        "{said}"
+    );
+    // A second init changes nothing.
+    std::fs::write(d.join("policy.toml"), "# mine\n").unwrap();
+    let out = run_in(&["init"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exist"));
+    assert_eq!(
+        std::fs::read_to_string(d.join("rebound.toml")).unwrap(),
+        config
+    );
+    assert_eq!(
+        std::fs::read_to_string(d.join("policy.toml")).unwrap(),
+        "# mine\n"
+    );
+}

@@ -2,6 +2,7 @@
 
 mod clean;
 mod eval;
+mod init;
 mod parse;
 mod policy;
 mod poll;
@@ -67,6 +68,7 @@ enum Command {
     Report(report::Args),
     Clean(clean::Args),
     Run(run::Args),
+    Init(init::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -84,6 +86,7 @@ pub fn main() -> ExitCode {
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Init(args) => init::run(args),
     };
     match result {
         Ok(code) => code,
