@@ -13,6 +13,7 @@ pub mod hygiene;
 pub mod importlist;
 pub mod listfiles;
 pub mod mailfiles;
+pub mod oauth;
 pub mod outfile;
 pub mod poll;
 pub mod report;

@@ -406,7 +406,10 @@ fn init_writes_a_configuration_every_command_reads() {
     // send reads [send]: it gets as far as the message file it names.
     let out = run_in(&["send", "--campaign", "first"]);
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success() && err.contains("'message.eml'"), "{err}");
+    assert!(
+        !out.status.success() && err.contains("'message.eml'"),
+        "{err}"
+    );
     // run reads [run]: its clean job names the same list.
     let out = run_in(&["run", "--no-poll"]);
     let said = String::from_utf8_lossy(&out.stdout);

@@ -62,6 +62,13 @@ pub struct Args {
     /// File holding the SMTP password (first line).
     #[arg(long, value_name = "PATH")]
     password_file: Option<PathBuf>,
+    /// OAuth2 (XOAUTH2, as Gmail and Microsoft 365 require): a command that prints an
+    /// access token, run for each connection; replaces the password.
+    #[arg(long, value_name = "CMD", conflicts_with = "token_file")]
+    token_command: Option<String>,
+    /// OAuth2: a file holding an access token that something else keeps fresh.
+    #[arg(long, value_name = "PATH")]
+    token_file: Option<PathBuf>,
     /// Extra CA certificate (PEM) to trust for the server.
     #[arg(long, value_name = "PATH")]
     ca_file: Option<PathBuf>,
@@ -114,6 +121,8 @@ struct FileConfig {
     user: Option<String>,
     password_env: Option<String>,
     password_file: Option<PathBuf>,
+    token_command: Option<String>,
+    token_file: Option<PathBuf>,
     ca_file: Option<PathBuf>,
     concurrency: Option<usize>,
     rate: Option<f64>,
@@ -206,10 +215,30 @@ fn config(args: &Args) -> Result<SendConfig> {
         TlsMode::None => 25,
     });
     let user = args.user.clone().or(f.user.clone());
-    let (password, looked_in) = read_password(args, &f)?;
-    if user.is_some() && password.is_none() {
-        bail!("--user is set but no password: {looked_in} is not set (or use --password-file)");
-    }
+    // A token on the command line wins over the file's, as a password does.
+    let token = if args.token_command.is_some() || args.token_file.is_some() {
+        Some((args.token_command.clone(), args.token_file.clone()))
+    } else if f.token_command.is_some() || f.token_file.is_some() {
+        Some((f.token_command.clone(), f.token_file.clone()))
+    } else {
+        None
+    };
+    let token = token
+        .map(|(c, p)| rebound::oauth::TokenSource::from_config(c.as_deref(), p.as_deref()))
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let password = if token.is_some() {
+        if user.is_none() {
+            bail!("OAuth2 needs --user (the mailbox the token was issued for)");
+        }
+        None
+    } else {
+        let (password, looked_in) = read_password(args, &f)?;
+        if user.is_some() && password.is_none() {
+            bail!("--user is set but no password: {looked_in} is not set (or use --password-file)");
+        }
+        password
+    };
     let domain = from
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d)
@@ -247,6 +276,7 @@ fn config(args: &Args) -> Result<SendConfig> {
             tls,
             user,
             password,
+            token,
             ca_file: args.ca_file.clone().or(f.ca_file.clone()),
             insecure: args.insecure,
             hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),

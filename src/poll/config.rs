@@ -31,6 +31,13 @@ pub struct Account {
     pub password_env: Option<String>,
     /// File holding the password (first line).
     pub password_file: Option<PathBuf>,
+    /// `password` (default), or OAuth2: `xoauth2` (Gmail, Microsoft 365) or `oauthbearer`.
+    #[serde(default = "password_auth")]
+    pub auth: crate::oauth::Mechanism,
+    /// OAuth2: a command that prints an access token (run at each login).
+    pub token_command: Option<String>,
+    /// OAuth2: a file holding an access token that something else keeps fresh.
+    pub token_file: Option<PathBuf>,
     /// The folder the bounces arrive in.
     #[serde(default = "default_folder")]
     pub folder: String,
@@ -41,6 +48,10 @@ pub struct Account {
     /// Set false to move with COPY + \Deleted + UID EXPUNGE even when MOVE is offered.
     #[serde(default = "yes")]
     pub use_move: bool,
+}
+
+fn password_auth() -> crate::oauth::Mechanism {
+    crate::oauth::Mechanism::Password
 }
 
 fn default_tls() -> Tls {
@@ -65,6 +76,36 @@ impl Account {
             _ => 143,
         })
     }
+    /// Settings that contradict each other, found before any connection.
+    pub fn check(&self) -> Result<(), String> {
+        use crate::oauth::Mechanism;
+        let token = self.token_command.is_some() || self.token_file.is_some();
+        let password = self.password_env.is_some() || self.password_file.is_some();
+        match self.auth {
+            Mechanism::Password if token => Err(
+                "token_command/token_file are set but auth is not xoauth2 or oauthbearer".into(),
+            ),
+            Mechanism::Password => Ok(()),
+            _ if password => Err(format!(
+                "auth = \"{}\" logs in with a token: drop password_env/password_file",
+                if self.auth == Mechanism::Xoauth2 {
+                    "xoauth2"
+                } else {
+                    "oauthbearer"
+                }
+            )),
+            _ => self.token_source().map(|_| ()),
+        }
+    }
+
+    /// Where an OAuth2 account's token comes from.
+    pub fn token_source(&self) -> Result<crate::oauth::TokenSource, String> {
+        crate::oauth::TokenSource::from_config(
+            self.token_command.as_deref(),
+            self.token_file.as_deref(),
+        )
+    }
+
     /// The password, from the file or the environment variable (never from the TOML).
     pub fn password(&self) -> Result<String, String> {
         if let Some(p) = &self.password_file {
@@ -153,5 +194,14 @@ pub fn load(path: &Path) -> Result<PollSection, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("configuration '{}': {e}", path.display()))?;
     let f: ConfigFile = crate::configfile::parse(&text, path)?;
+    for a in &f.poll.accounts {
+        a.check().map_err(|why| {
+            format!(
+                "configuration '{}': account '{}': {why}",
+                path.display(),
+                a.label()
+            )
+        })?;
+    }
     Ok(f.poll)
 }

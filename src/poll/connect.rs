@@ -1,4 +1,5 @@
-//! Opening an IMAP session: TCP, then implicit TLS, STARTTLS or nothing, then LOGIN.
+//! Opening an IMAP session: TCP, then implicit TLS, STARTTLS or nothing, then LOGIN or
+//! an OAuth2 AUTHENTICATE (XOAUTH2, OAUTHBEARER) with a freshly fetched token.
 //! Certificates are verified against the public roots plus an account's own CA file;
 //! `insecure` (an explicit flag) turns verification off.
 
@@ -78,7 +79,15 @@ pub async fn connect(account: &Account, insecure: bool) -> Result<ImapSession, C
         account: account.label(),
         message,
     };
-    let password = account.password().map_err(err)?;
+    use crate::oauth::Mechanism;
+    // The secret first: a missing password or a failing token command needs no network.
+    let secret = match account.auth {
+        Mechanism::Password => account.password().map_err(err)?,
+        _ => account
+            .token_source()
+            .and_then(|s| s.token())
+            .map_err(err)?,
+    };
     let addr = (account.host.as_str(), account.port());
     let tcp = TcpStream::connect(addr).await.map_err(|e| {
         err(format!(
@@ -106,10 +115,42 @@ pub async fn connect(account: &Account, insecure: bool) -> Result<ImapSession, C
     if account.tls != Tls::Starttls {
         greeting(&mut client).await.map_err(err)?;
     }
-    client
-        .login(&account.user, &password)
-        .await
-        .map_err(|(e, _)| err(format!("LOGIN as '{}': {e}", account.user)))
+    match account.auth {
+        Mechanism::Password => client
+            .login(&account.user, &secret)
+            .await
+            .map_err(|(e, _)| err(format!("LOGIN as '{}': {e}", account.user))),
+        mechanism => {
+            let (name, response) = if mechanism == Mechanism::Xoauth2 {
+                ("XOAUTH2", crate::oauth::xoauth2(&account.user, &secret))
+            } else {
+                let host = account.server_name.as_deref().unwrap_or(&account.host);
+                let r = crate::oauth::oauthbearer(&account.user, host, account.port(), &secret);
+                ("OAUTHBEARER", r)
+            };
+            client
+                .authenticate(name, SaslOnce(Some(response)))
+                .await
+                .map_err(|(e, _)| {
+                    err(format!(
+                        "{name} as '{}': {e} (is the token current and for this user?)",
+                        account.user
+                    ))
+                })
+        }
+    }
+}
+
+/// A one-step SASL exchange: the client's response to the first challenge, then an empty
+/// line to any later one (how a client acknowledges an OAuth2 error challenge, after
+/// which the server answers NO).
+struct SaslOnce(Option<String>);
+
+impl async_imap::Authenticator for SaslOnce {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.0.take().unwrap_or_default()
+    }
 }
 
 async fn greeting<T: Io>(client: &mut Client<T>) -> Result<(), String> {

@@ -29,6 +29,9 @@ pub struct ServerConfig {
     pub tls: TlsMode,
     pub user: Option<String>,
     pub password: Option<String>,
+    /// OAuth2: log in with XOAUTH2 and a token from here (fetched for each session)
+    /// instead of the password.
+    pub token: Option<crate::oauth::TokenSource>,
     /// Extra CA certificate (PEM) to trust, e.g. a private relay's.
     pub ca_file: Option<std::path::PathBuf>,
     /// Skip certificate verification (explicit opt-in only).
@@ -234,7 +237,16 @@ impl Session {
             conn.starttls(&p, &id)
                 .map_err(|e| session_err(cfg, "STARTTLS", e))?;
         }
-        if let (Some(user), Some(pass)) = (&cfg.user, &cfg.password) {
+        if let (Some(user), Some(source)) = (&cfg.user, &cfg.token) {
+            let token = source.token().map_err(|why| SmtpError::Setup {
+                host: cfg.host.clone(),
+                port: cfg.port,
+                what: format!("OAuth2 token: {why}"),
+            })?;
+            let creds = Credentials::new(user.clone(), token);
+            conn.auth(&[Mechanism::Xoauth2], &creds)
+                .map_err(|e| session_err(cfg, "XOAUTH2 authentication", e))?;
+        } else if let (Some(user), Some(pass)) = (&cfg.user, &cfg.password) {
             let creds = Credentials::new(user.clone(), pass.clone());
             conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
                 .map_err(|e| session_err(cfg, "authentication", e))?;
