@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
 mod clean;
+mod doctor;
 mod eval;
 mod init;
 mod parse;
@@ -69,6 +70,7 @@ enum Command {
     Clean(clean::Args),
     Run(run::Args),
     Init(init::Args),
+    Doctor(doctor::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -87,6 +89,7 @@ pub fn main() -> ExitCode {
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),
         Command::Init(args) => init::run(args),
+        Command::Doctor(args) => doctor::run(args),
     };
     match result {
         Ok(code) => code,

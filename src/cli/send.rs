@@ -200,6 +200,45 @@ fn config(args: &Args) -> Result<SendConfig> {
         "recipients",
     )?;
     let message = need(args.message.clone().or(f.message.clone()), "message")?;
+    let (from, server) = server_config(args, &f)?;
+    let concurrency = args.concurrency.or(f.concurrency).unwrap_or(4);
+    if concurrency == 0 || concurrency > 100 {
+        bail!("--concurrency must be between 1 and 100");
+    }
+    let rate = args.rate.or(f.rate);
+    if rate.is_some_and(|r| r <= 0.0 || !r.is_finite()) {
+        bail!("--rate must be a positive number of messages per second");
+    }
+    let retry_delay = args.retry_delay.or(f.retry_delay).unwrap_or(1.0);
+    if !(0.0..=3600.0).contains(&retry_delay) {
+        bail!("--retry-delay must be between 0 and 3600 seconds");
+    }
+    let secret = match &args.verp_secret_env {
+        Some(var) => std::env::var(var)
+            .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
+            .into_bytes(),
+        None => rebound::store::Store::open(&args.db)?.verp_secret()?,
+    };
+    Ok(SendConfig {
+        campaign: args.campaign.clone(),
+        recipients,
+        message,
+        return_path: from,
+        server,
+        concurrency,
+        rate,
+        retries: args.retries.or(f.retries).unwrap_or(3),
+        retry_delay: Duration::from_secs_f64(retry_delay),
+        secret,
+        resend_uncertain: args.resend_uncertain,
+        db: args.db.clone(),
+        policy,
+    })
+}
+
+/// The bounce address and the SMTP server settings, flags over `[send]`: what `send`
+/// connects with, and what `doctor` checks.
+fn server_config(args: &Args, f: &FileConfig) -> Result<(String, ServerConfig)> {
     let from = args
         .from
         .clone()
@@ -233,7 +272,7 @@ fn config(args: &Args) -> Result<SendConfig> {
         }
         None
     } else {
-        let (password, looked_in) = read_password(args, &f)?;
+        let (password, looked_in) = read_password(args, f)?;
         if user.is_some() && password.is_none() {
             bail!("--user is set but no password: {looked_in} is not set (or use --password-file)");
         }
@@ -243,54 +282,63 @@ fn config(args: &Args) -> Result<SendConfig> {
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d)
         .to_string();
-    let concurrency = args.concurrency.or(f.concurrency).unwrap_or(4);
-    if concurrency == 0 || concurrency > 100 {
-        bail!("--concurrency must be between 1 and 100");
-    }
-    let rate = args.rate.or(f.rate);
-    if rate.is_some_and(|r| r <= 0.0 || !r.is_finite()) {
-        bail!("--rate must be a positive number of messages per second");
-    }
-    let retry_delay = args.retry_delay.or(f.retry_delay).unwrap_or(1.0);
-    if !(0.0..=3600.0).contains(&retry_delay) {
-        bail!("--retry-delay must be between 0 and 3600 seconds");
-    }
-    let secret = match &args.verp_secret_env {
-        Some(var) => std::env::var(var)
-            .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
-            .into_bytes(),
-        None => rebound::store::Store::open(&args.db)?.verp_secret()?,
+    let server = ServerConfig {
+        host: args
+            .server
+            .clone()
+            .or(f.server.clone())
+            .unwrap_or_else(|| "localhost".into()),
+        port,
+        tls,
+        user,
+        password,
+        token,
+        ca_file: args.ca_file.clone().or(f.ca_file.clone()),
+        insecure: args.insecure,
+        hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),
+        timeout: Duration::from_secs(60),
     };
-    Ok(SendConfig {
-        campaign: args.campaign.clone(),
-        recipients,
-        message,
-        return_path: from,
-        server: ServerConfig {
-            host: args
-                .server
-                .clone()
-                .or(f.server.clone())
-                .unwrap_or_else(|| "localhost".into()),
-            port,
-            tls,
-            user,
-            password,
-            token,
-            ca_file: args.ca_file.clone().or(f.ca_file.clone()),
-            insecure: args.insecure,
-            hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),
-            timeout: Duration::from_secs(60),
-        },
-        concurrency,
-        rate,
-        retries: args.retries.or(f.retries).unwrap_or(3),
-        retry_delay: Duration::from_secs_f64(retry_delay),
-        secret,
-        resend_uncertain: args.resend_uncertain,
-        db: args.db.clone(),
-        policy,
-    })
+    Ok((from, server))
+}
+
+/// What `doctor` checks: the bounce address and server of `config`'s `[send]`, as `send`
+/// with no flags would use them. `None` when the file has no `[send]` server or address.
+pub(super) fn server_from_file(
+    config: &std::path::Path,
+    insecure: bool,
+) -> Result<Option<(String, ServerConfig)>> {
+    let file = load_config(&config.to_path_buf(), true)?;
+    let f = file.send;
+    if f.from.is_none() && f.server.is_none() {
+        return Ok(None);
+    }
+    let args = Args {
+        campaign: String::new(),
+        recipients: None,
+        message: None,
+        from: None,
+        server: None,
+        port: None,
+        tls: None,
+        user: None,
+        password_env: None,
+        password_file: None,
+        token_command: None,
+        token_file: None,
+        ca_file: None,
+        insecure,
+        concurrency: None,
+        rate: None,
+        retries: None,
+        retry_delay: None,
+        resend_uncertain: false,
+        verp_secret_env: None,
+        db: PathBuf::new(),
+        policy: None,
+        config: config.to_path_buf(),
+        hello: None,
+    };
+    server_config(&args, &f).map(Some)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

@@ -3,6 +3,7 @@
 //! A crash anywhere leaves either the message in place (read again, changing nothing)
 //! or its facts stored and the message moved.
 
+pub mod check;
 pub mod config;
 pub mod connect;
 pub mod process;

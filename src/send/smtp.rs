@@ -108,6 +108,9 @@ pub struct Session {
     conn: SmtpConnection,
     /// The server advertised DSN (RFC 3461) in its EHLO reply.
     pub dsn: bool,
+    /// The EHLO reply's extension lines after authentication, upper-cased, e.g.
+    /// `PIPELINING`, `SIZE 10240000`, `SMTPUTF8` (for `rebound doctor`).
+    pub extensions: Vec<String>,
     /// The server advertised PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
     pipelining: bool,
     /// The session is in a state we cannot trust (e.g. DATA accepted after a refusal).
@@ -263,9 +266,15 @@ impl Session {
             })
         };
         let (dsn, pipelining) = (offers("DSN"), offers("PIPELINING"));
+        let extensions = ehlo
+            .message()
+            .skip(1)
+            .map(|l| l.trim().to_ascii_uppercase())
+            .collect();
         Ok(Session {
             conn,
             dsn,
+            extensions,
             pipelining,
             broken: false,
             primed: None,

@@ -262,18 +262,60 @@ fn check_version(path: &Path, found: i64) -> Result<(), StoreError> {
 
 /// Whether this process may write the store file and make files beside it (`-wal`,
 /// `-shm`, the journal folder).
-fn writable(path: &Path) -> bool {
-    use std::os::unix::ffi::OsStrExt;
-    let dir = match path.parent() {
+/// What `rebound doctor` reports of a store file, read without changing it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreState {
+    /// Its schema version (`PRAGMA user_version`).
+    pub version: i64,
+    /// The version this build writes; an older store is migrated when next opened.
+    pub latest: i64,
+    /// Whether the file and its folder may be written.
+    pub writable: bool,
+}
+
+impl Store {
+    /// Reads a store's schema version and whether it may be written; changes nothing.
+    pub fn state(path: &Path) -> Result<StoreState, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let store = Store::open_read_only(path)?;
+        let version = schema::version(&store.conn).map_err(|source| StoreError::Sqlite {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(StoreState {
+            version,
+            latest: schema::LATEST as i64,
+            writable: writable(path),
+        })
+    }
+}
+
+/// Whether a new store could be made at `path` (its folder may be written).
+pub fn creatable(path: &Path) -> bool {
+    may_write(folder_of(path))
+}
+
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
-    let may_write = |p: &Path| {
-        std::ffi::CString::new(p.as_os_str().as_bytes())
-            // SAFETY: a valid NUL-terminated path; access(2) only reads it.
-            .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
-    };
-    may_write(path) && may_write(dir)
+    }
+}
+
+/// access(2) with W_OK: whether this process may write the file or folder.
+fn may_write(p: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    std::ffi::CString::new(p.as_os_str().as_bytes())
+        // SAFETY: a valid NUL-terminated path; access(2) only reads it.
+        .is_ok_and(|c| unsafe { libc::access(c.as_ptr(), libc::W_OK) } == 0)
+}
+
+fn writable(path: &Path) -> bool {
+    may_write(path) && may_write(folder_of(path))
 }
 
 /// A `file:` URI naming the store with `immutable=1` (RFC 3986 percent-encoding of
