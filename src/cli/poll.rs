@@ -19,6 +19,7 @@ use std::time::Duration;
 ///   [poll]
 ///   batch = 100                 # messages per UID FETCH
 ///   move_every = 1000           # committed messages per MOVE round
+///   timeout = 120               # seconds to wait for the server at any step
 ///   policy = "policy.toml"      # hygiene policy (default: built in)
 ///   [poll.folders]              # optional: the outcome folders' names
 ///   processed = "Processed"
@@ -141,6 +142,9 @@ pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec
         watch: args.watch,
         idle_timeout: Duration::from_secs(args.idle_timeout.max(10)),
         max_backoff: Duration::from_secs(300),
+        io_timeout: section
+            .timeout
+            .map_or(poll::IO_TIMEOUT, |s| Duration::from_secs(s.max(1))),
     };
     let bar = if progress {
         indicatif::ProgressBar::new(0)

@@ -181,6 +181,8 @@ pub struct PollSection {
     pub move_every: Option<usize>,
     /// Hygiene policy file (default: the built-in policy).
     pub policy: Option<PathBuf>,
+    /// Seconds to wait for the server at any step (default 120).
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

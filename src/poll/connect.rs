@@ -111,6 +111,10 @@ pub async fn connect(account: &Account, insecure: bool) -> Result<ImapSession, C
             wrap_tls(tcp, account, insecure).await.map_err(err)?
         }
     };
+    let stream: Box<dyn Io> = Box::new(super::guard::LiteralGuard::new(
+        stream,
+        super::guard::MAX_LITERAL,
+    ));
     let mut client = Client::new(stream);
     if account.tls != Tls::Starttls {
         greeting(&mut client).await.map_err(err)?;
@@ -153,11 +157,33 @@ impl async_imap::Authenticator for SaslOnce {
     }
 }
 
+/// Reads the server's greeting; anything else says what is likely wrong.
 async fn greeting<T: Io>(client: &mut Client<T>) -> Result<(), String> {
-    match client.read_response().await {
-        Ok(Some(_)) => Ok(()),
-        Ok(None) => Err("the server closed the connection before its greeting".into()),
-        Err(e) => Err(format!("reading the greeting: {e}")),
+    const WRONG: &str = "not an IMAP server (wrong port or TLS mode? IMAPS is 993 with \
+                         tls = \"tls\", IMAP 143 with tls = \"starttls\")";
+    let read = tokio::time::timeout(super::io_timeout(), client.read_response()).await;
+    match read {
+        Err(_) => Err(format!(
+            "no greeting in {} s: {WRONG}",
+            super::io_timeout().as_secs()
+        )),
+        Ok(Ok(Some(r))) => match r.parsed() {
+            async_imap::imap_proto::Response::Data {
+                status: async_imap::imap_proto::Status::Ok | async_imap::imap_proto::Status::PreAuth,
+                ..
+            } => Ok(()),
+            async_imap::imap_proto::Response::Data {
+                status: async_imap::imap_proto::Status::Bye,
+                outcome,
+                ..
+            } => Err(format!(
+                "the server refused the connection: {}",
+                super::brief(outcome.information.as_deref().unwrap_or(""))
+            )),
+            _ => Err(WRONG.into()),
+        },
+        Ok(Ok(None)) => Err("the server closed the connection before its greeting".into()),
+        Ok(Err(_)) => Err(WRONG.into()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fakeimap;
 pub mod model;
 
 use std::collections::HashMap;
