@@ -1056,3 +1056,84 @@ fn delay_then_expiry_counts_as_one_soft_bounce_each() {
     );
     assert!(suppressed(&dir).is_empty());
 }
+
+/// SIGTERM (or SIGINT) stops a poll cleanly: no new batch, what was read is committed and
+/// moved, exit 0; the next poll goes on from there and every message ends in exactly one
+/// folder. A `--watch` poll waiting in IDLE stops at once too.
+#[test]
+fn sigterm_stops_after_committing_and_moving_what_was_read() {
+    let (dir, tag) = scratch("term");
+    let (messages, _) = corpus(&tag, 20);
+    let n = messages.len();
+    let folder = format!("{tag}-in");
+    fill(&dir, &folder, &messages);
+    write_config(&dir, &tag, &[("tls", &folder, true)], "move_every = 2");
+    let stored = || -> i64 {
+        Connection::open(dir.join("rebound.db"))
+            .and_then(|c| c.query_row("SELECT count(*) FROM messages", [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    let child = Command::new(BIN)
+        .args(["poll", "--batch", "1"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while stored() < 5 {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "the poll stored nothing"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    let said =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(said.contains("stopped by a signal"), "{said}");
+    let done = stored() as usize;
+    assert!(done < n, "it stopped before the end ({done} of {n})");
+    let mut all = outcome_folders(&tag);
+    all.push(folder.clone());
+    let counted = counts(&dir, &all);
+    assert_eq!(
+        counted[&folder],
+        n - done,
+        "every stored message was moved, no other: {counted:?}"
+    );
+    // The next poll goes on from there.
+    let summary = poll_json(&dir, &[]);
+    assert_eq!(summary["errors"], 0, "{summary}");
+    assert_eq!(stored() as usize, n);
+    let counted = counts(&dir, &all);
+    assert_eq!(counted[&folder], 0, "{counted:?}");
+    assert_eq!(counted.values().sum::<usize>(), n, "{counted:?}");
+
+    // --watch, waiting in IDLE.
+    let child = Command::new(BIN)
+        .args(["poll", "--watch"])
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let asked = Instant::now();
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+}

@@ -155,18 +155,24 @@ pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec
         "{msg} [{bar:30}] {pos}/{len} {rate}",
     ));
     let b = bar.clone();
-    let result = poll::run(cfg, store, pipeline, move |e| match e {
-        Event::Found {
-            account,
-            folder,
-            count,
-        } => {
-            b.inc_length(count as u64);
-            b.set_message(format!("{account} {folder}"));
-        }
-        Event::Done => b.inc(1),
-        Event::Note(n) => b.suspend(|| eprintln!("rebound: {n}")),
-    });
+    let result = poll::run(
+        cfg,
+        store,
+        pipeline,
+        move |e| match e {
+            Event::Found {
+                account,
+                folder,
+                count,
+            } => {
+                b.inc_length(count as u64);
+                b.set_message(format!("{account} {folder}"));
+            }
+            Event::Done => b.inc(1),
+            Event::Note(n) => b.suspend(|| eprintln!("rebound: {n}")),
+        },
+        stop_signal(),
+    );
     bar.finish_and_clear();
     if let Some(p) = &scratch {
         for suffix in ["", "-wal", "-shm"] {
@@ -213,10 +219,36 @@ pub fn run(args: Args) -> Result<ExitCode> {
         if args.dry_run {
             writeln!(out, "dry run: nothing was moved or stored")?;
         }
+        if summary.stopped {
+            writeln!(
+                out,
+                "stopped by a signal: what was read is stored and moved; the next poll goes on from there"
+            )?;
+        }
     }
     Ok(if summary.errors > 0 {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Resolves at the first SIGTERM or SIGINT: the poll then stops cleanly (what was read is
+/// committed and moved) and exits 0.
+pub(super) async fn stop_signal() {
+    use tokio::signal::unix::{signal, Signal, SignalKind};
+    async fn first(s: Option<&mut Signal>) {
+        match s {
+            Some(s) => {
+                s.recv().await;
+            }
+            None => std::future::pending::<()>().await,
+        }
+    }
+    let mut term = signal(SignalKind::terminate()).ok();
+    let mut int = signal(SignalKind::interrupt()).ok();
+    tokio::select! {
+        _ = first(term.as_mut()) => {}
+        _ = first(int.as_mut()) => {}
+    }
 }

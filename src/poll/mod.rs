@@ -82,6 +82,9 @@ pub struct Summary {
     pub suppressed: Vec<String>,
     /// Folders whose UIDVALIDITY changed since the last run.
     pub uidvalidity_changes: usize,
+    /// The run was asked to stop (a signal) and stopped after committing and moving
+    /// what it had read.
+    pub stopped: bool,
 }
 
 impl Summary {
@@ -185,29 +188,54 @@ pub(crate) fn brief(text: &str) -> String {
 
 struct Ctx {
     cfg: PollConfig,
+    /// Turns true when the run is asked to stop.
+    stop: tokio::sync::watch::Receiver<bool>,
     store: Shared<Store>,
     pipeline: Arc<Pipeline>,
     summary: Shared<Summary>,
     on_event: Arc<dyn Fn(Event) + Send + Sync>,
 }
 
+impl Ctx {
+    /// Whether the run was asked to stop: no new batch is fetched, what was read is
+    /// committed and moved, and the sessions log out.
+    fn stopping(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Resolves when the run is asked to stop (never, if it is not).
+    async fn stopped(&self) {
+        let mut rx = self.stop.clone();
+        let _ = rx.wait_for(|s| *s).await;
+        if !*rx.borrow() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-/// Polls every account once (or forever with `watch`).
+/// Polls every account once (or forever with `watch`), until `shutdown` resolves: then
+/// no new batch is fetched, what was read is committed and moved, the checkpoints are
+/// recorded, the sessions log out, and the summary says `stopped`. (`std::future::pending()`
+/// never stops a run; the command line passes SIGTERM and SIGINT.)
 pub fn run(
     cfg: PollConfig,
     store: Store,
     pipeline: Pipeline,
     on_event: impl Fn(Event) + Send + Sync + 'static,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<Summary, PollError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| PollError::Runtime(format!("starting the runtime: {e}")))?;
+    let (stop_tx, stop) = tokio::sync::watch::channel(false);
     let ctx = Arc::new(Ctx {
         cfg,
+        stop,
         store: Arc::new(Mutex::new(store)),
         pipeline: Arc::new(pipeline),
         summary: Arc::new(Mutex::new(Summary::default())),
@@ -215,6 +243,14 @@ pub fn run(
     });
     let limit = ctx.cfg.io_timeout;
     rt.block_on(TIMEOUT.scope(limit, async {
+        let notes = ctx.on_event.clone();
+        tokio::spawn(async move {
+            shutdown.await;
+            notes(Event::Note(
+                "stopping: finishing the batch in hand, committing and moving it".into(),
+            ));
+            let _ = stop_tx.send(true);
+        });
         {
             let (store, pipeline) = (ctx.store.clone(), ctx.pipeline.clone());
             tokio::task::spawn_blocking(move || pipeline.import_sync_rejections(&mut lock(&store)))
@@ -231,7 +267,8 @@ pub fn run(
         }
         Ok::<(), PollError>(())
     }))?;
-    let summary = lock(&ctx.summary).clone();
+    let mut summary = lock(&ctx.summary).clone();
+    summary.stopped = ctx.stopping();
     Ok(summary)
 }
 

@@ -76,6 +76,9 @@ pub(super) async fn pass(
     }
     let sender = mover.as_ref().map(|(tx, _)| tx.clone());
     for chunk in uids.chunks(ctx.cfg.batch.max(1)) {
+        if ctx.stopping() {
+            break;
+        }
         let set = uid_set(chunk);
         let mut messages: Vec<(u32, Option<Vec<u8>>)> = Vec::with_capacity(chunk.len());
         let mut received = std::collections::BTreeSet::new();

@@ -27,9 +27,13 @@ pub(super) async fn account_loop(ctx: Arc<Ctx>, account: Account) -> Result<(), 
                 });
         let session = match attempt {
             Ok(s) => s,
+            Err(_) if ctx.stopping() => return Ok(()),
             Err(e) if ctx.cfg.watch => {
                 (ctx.on_event)(Event::Note(format!("{e}; retrying in {backoff:?}")));
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = ctx.stopped() => return Ok(()),
+                }
                 backoff = (backoff * 2).min(ctx.cfg.max_backoff);
                 continue;
             }
@@ -38,9 +42,13 @@ pub(super) async fn account_loop(ctx: Arc<Ctx>, account: Account) -> Result<(), 
         backoff = Duration::from_secs(1);
         match session_loop(&ctx, &account, session).await {
             Ok(()) => return Ok(()),
+            Err(_) if ctx.stopping() => return Ok(()),
             Err(e) if ctx.cfg.watch => {
                 (ctx.on_event)(Event::Note(format!("{e}; reconnecting")));
-                tokio::time::sleep(backoff).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(backoff) => {}
+                    _ = ctx.stopped() => return Ok(()),
+                }
             }
             Err(e) => return Err(e),
         }
@@ -70,7 +78,7 @@ async fn session_loop(
     }
     loop {
         pass(ctx, account, &mut session, can_move, uidplus).await?;
-        if !ctx.cfg.watch {
+        if !ctx.cfg.watch || ctx.stopping() {
             // Everything is committed and moved: a server that never answers LOGOUT
             // costs at most the time limit, and is not an error.
             let _ = within("LOGOUT", session.logout()).await;
@@ -80,7 +88,12 @@ async fn session_loop(
         let mut idle = session.idle();
         idle.init().await.map_err(|e| imap(format!("IDLE: {e}")))?;
         let (wait, _stop) = idle.wait_with_timeout(ctx.cfg.idle_timeout);
-        wait.await.map_err(|e| imap(format!("IDLE: {e}")))?;
+        tokio::select! {
+            waited = wait => {
+                waited.map_err(|e| imap(format!("IDLE: {e}")))?;
+            }
+            _ = ctx.stopped() => {}
+        }
         session = within("DONE", idle.done()).await.map_err(imap)?;
     }
 }
