@@ -432,3 +432,93 @@ fn init_writes_a_configuration_every_command_reads() {
         "# mine\n"
     );
 }
+
+/// `parse --format sisimai` writes every field of Sisimai's own dump (run here on the same
+/// files), with the same values where rebound knows them.
+#[test]
+fn parse_as_sisimai_has_sisimais_fields_and_values() {
+    let dir = "fixtures/postfix";
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .filter(|p| p.ends_with(".eml"))
+        .collect();
+    files.sort();
+    let mut compared = 0;
+    for file in files.iter().take(6) {
+        let ours = rebound(&["parse", "--format", "sisimai", file]);
+        assert!(
+            ours.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ours.stderr)
+        );
+        let ours: Vec<serde_json::Value> =
+            serde_json::from_slice(&ours.stdout).expect("a JSON array");
+        let theirs = Command::new("perl")
+            .args(["-MSisimai", "-e", "print Sisimai->dump($ARGV[0])", file])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("perl with Sisimai (Debian libsisimai-perl; scripts/test installs it)");
+        assert!(
+            theirs.status.success(),
+            "Sisimai: {}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: Vec<serde_json::Value> =
+            serde_json::from_slice(&theirs.stdout).expect("Sisimai's JSON");
+        for t in &theirs {
+            let o = ours
+                .iter()
+                .find(|o| o["recipient"] == t["recipient"])
+                .unwrap_or_else(|| panic!("{file}: no record for {}", t["recipient"]));
+            for key in t.as_object().expect("object").keys() {
+                assert!(o.get(key).is_some(), "{file}: field {key} missing");
+            }
+            for key in [
+                "timestamp",
+                "destination",
+                "action",
+                "messageid",
+                "recipient",
+                "origin",
+            ] {
+                assert_eq!(o[key], t[key], "{file}: {key}");
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "only {compared} records compared");
+}
+
+#[test]
+fn parse_names_non_bounces_and_writes_the_extension_s_format() {
+    let d = temp("parse-out");
+    let out_csv = d.join("facts.csv");
+    let out = rebound(&[
+        "parse",
+        "fixtures/handwritten",
+        "-o",
+        out_csv.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(&out_csv).expect("facts.csv");
+    let header = csv.lines().next().unwrap_or("");
+    for col in ["date", "envelope_id", "queue_ids", "original_message_id"] {
+        assert!(header.split(',').any(|c| c == col), "{header}");
+    }
+    let out = rebound(&[
+        "parse",
+        "--format",
+        "table",
+        "fixtures/handwritten/05-not-a-bounce.eml",
+    ]);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("05-not-a-bounce.eml") && table.contains("not a bounce"),
+        "{table}"
+    );
+}

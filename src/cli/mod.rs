@@ -11,6 +11,7 @@ mod progress;
 mod report;
 mod run;
 mod send;
+mod sisimai;
 mod suppress;
 
 use clap::{Parser, Subcommand};

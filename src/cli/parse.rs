@@ -16,16 +16,21 @@ use std::process::ExitCode;
 /// Examples:
 ///   rebound parse bounce.eml
 ///   rebound parse --format jsonl ~/Maildir/.Bounces
-///   rebound parse --format csv bounces.mbox > facts.csv
+///   rebound parse bounces.mbox -o facts.csv          # the format from the extension
+///   rebound parse --format sisimai ~/Maildir/.Bounces   # Sisimai's JSON field names
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Message files, directories, Maildir folders, mbox files, or `-` for stdin.
     #[arg(required = true, value_name = "PATH")]
     paths: Vec<PathBuf>,
-    /// Output format (default: table on a terminal, jsonl otherwise).
+    /// Output format [default: from the --output file's extension (.csv, .jsonl), else
+    /// table on a terminal and jsonl when piped].
     #[arg(long, short, value_enum)]
     format: Option<Format>,
+    /// Write here instead of standard output.
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -36,28 +41,49 @@ enum Format {
     Jsonl,
     /// One CSV row per fact, with a header row.
     Csv,
+    /// One JSON array of every fact under Sisimai's field names (its `dump` format).
+    Sisimai,
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() {
-        Format::Table
-    } else {
-        Format::Jsonl
+    let by_extension = args.output.as_deref().and_then(|p| {
+        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::Jsonl),
+            "txt" => Some(Format::Table),
+            _ => None,
+        }
     });
-    let stdout = std::io::stdout();
+    let format = args.format.or(by_extension).unwrap_or(
+        if args.output.is_none() && std::io::stdout().is_terminal() {
+            Format::Table
+        } else {
+            Format::Jsonl
+        },
+    );
+    let sink: Box<dyn Write> = match &args.output {
+        Some(p) => Box::new(
+            std::fs::File::create(p)
+                .map_err(|e| anyhow::anyhow!("cannot write '{}': {e}", p.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
     let mut out = Output {
         format,
-        text: std::io::BufWriter::new(stdout.lock()),
+        text: std::io::BufWriter::new(sink),
         csv: None,
+        records: 0,
     };
     match format {
         Format::Csv => {
-            let mut w = rebound::csvcell::Writer::from_writer(std::io::BufWriter::new(
-                std::io::stdout().lock(),
+            let mut w = rebound::csvcell::Writer::from_writer(std::mem::replace(
+                &mut out.text,
+                std::io::BufWriter::new(Box::new(std::io::sink())),
             ));
             w.write_record(CSV_HEADER)?;
             out.csv = Some(w);
         }
+        Format::Sisimai => out.text.write_all(b"[")?,
         Format::Table => writeln!(
             out.text,
             "{:<28} {:<32} {:<9} {:<7} {:<15} {:<5} DIAGNOSTIC",
@@ -110,6 +136,10 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if let Some(mut w) = out.csv.take() {
         w.flush()?;
     }
+    if format == Format::Sisimai {
+        out.text
+            .write_all(if out.records > 0 { b"\n]\n" } else { b"]\n" })?;
+    }
     out.text.flush()?;
     if failed > 0 {
         eprintln!("rebound: {failed} input(s) failed ({messages} message(s) read)");
@@ -119,13 +149,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
 }
 
 /// Where the facts go, in the chosen format.
-struct Output<'a> {
+struct Output {
     format: Format,
-    text: std::io::BufWriter<std::io::StdoutLock<'a>>,
-    csv: Option<rebound::csvcell::Writer<std::io::BufWriter<std::io::StdoutLock<'a>>>>,
+    text: std::io::BufWriter<Box<dyn Write>>,
+    csv: Option<rebound::csvcell::Writer<std::io::BufWriter<Box<dyn Write>>>>,
+    /// Records written so far (the Sisimai array's separators).
+    records: usize,
 }
 
-impl Output<'_> {
+impl Output {
     /// Decodes one message and writes its facts.
     fn message(&mut self, m: &mailfiles::RawMessage) -> Result<()> {
         let report = decode(&m.bytes);
@@ -144,6 +176,27 @@ impl Output<'_> {
             Format::Table => {
                 for b in &report.bounces {
                     write_row(&mut self.text, &m.name, m.truncated, b)?;
+                }
+                if report.bounces.is_empty() {
+                    // Said, not left out: a message that is no bounce is an answer too.
+                    writeln!(
+                        self.text,
+                        "{:<28} {:<32} {:<9} {:<7} {:<15} {:<5} not a bounce report (nothing decoded)",
+                        file_cell(&m.name, m.truncated),
+                        "-",
+                        "-",
+                        "-",
+                        "-",
+                        "-"
+                    )?;
+                }
+            }
+            Format::Sisimai => {
+                for b in &report.bounces {
+                    self.text
+                        .write_all(if self.records == 0 { b"\n" } else { b",\n" })?;
+                    serde_json::to_writer(&mut self.text, &super::sisimai::record(&m.name, b))?;
+                    self.records += 1;
                 }
             }
             Format::Csv => {
@@ -172,7 +225,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-const CSV_HEADER: [&str; 15] = [
+const CSV_HEADER: [&str; 21] = [
     "file",
     "recipient",
     "action",
@@ -188,6 +241,12 @@ const CSV_HEADER: [&str; 15] = [
     "original_message_id",
     "evidence",
     "truncated",
+    "date",
+    "envelope_id",
+    "original_recipient",
+    "queue_ids",
+    "verp",
+    "x_headers",
 ];
 
 fn csv_row(file: &str, truncated: bool, b: &Bounce) -> Vec<String> {
@@ -210,6 +269,17 @@ fn csv_row(file: &str, truncated: bool, b: &Bounce) -> Vec<String> {
         b.keys.original_message_id.clone().unwrap_or_default(),
         format!("{}: {}", b.evidence.module, b.evidence.rule),
         truncated.to_string(),
+        b.date.clone().unwrap_or_default(),
+        b.keys.envelope_id.clone().unwrap_or_default(),
+        b.keys.original_recipient.clone().unwrap_or_default(),
+        b.keys.queue_ids.join(" "),
+        b.keys.verp.clone().unwrap_or_default(),
+        b.keys
+            .x_headers
+            .iter()
+            .map(|(n, v)| format!("{n}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
     ]
 }
 
@@ -226,16 +296,21 @@ fn cut(s: &str, n: usize) -> String {
     }
 }
 
-fn write_row(out: &mut impl Write, file: &str, truncated: bool, b: &Bounce) -> std::io::Result<()> {
+/// The file column of the table: the file's name, cut to fit.
+fn file_cell(file: &str, truncated: bool) -> String {
     let name = std::path::Path::new(file)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| file.to_string());
-    let name = if truncated {
+    if truncated {
         format!("{} (truncated)", cut(&name, 16))
     } else {
         cut(&name, 28)
-    };
+    }
+}
+
+fn write_row(out: &mut impl Write, file: &str, truncated: bool, b: &Bounce) -> std::io::Result<()> {
+    let name = file_cell(file, truncated);
     writeln!(
         out,
         "{:<28} {:<32} {:<9} {:<7} {:<15} {:<5} {}",

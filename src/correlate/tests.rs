@@ -23,6 +23,7 @@ fn bounce(recipient: &str, keys: Keys) -> Bounce {
             module: "test".into(),
             rule: "test".into(),
         },
+        date: None,
     }
 }
 

@@ -170,6 +170,7 @@ pub(crate) fn finish(d: Draft, module: &'static str, mail: &Mail, keys: &Keys) -
             module: module.to_string(),
             rule,
         },
+        date: None,
     }
 }
 

@@ -136,6 +136,10 @@ pub struct Bounce {
     pub blocklist: Option<Blocklist>,
     pub keys: Keys,
     pub evidence: Evidence,
+    /// When the bounce was made, in UTC (`2026-12-02T07:31:34Z`): the report's
+    /// `Arrival-Date`, else the notice's `Date` header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
 }
 
 /// Decode one message. Never panics; anything that is not a bounce gives an empty report.
@@ -212,11 +216,38 @@ fn decode_one(raw: &[u8]) -> Report {
     let (module, drafts) = find_drafts(&mail);
     mail.record_recipients = drafts.iter().filter_map(|d| d.recipient.clone()).collect();
     let keys = keys::message_keys(&mail);
+    let date = bounce_date(&mail);
     let bounces = drafts
         .into_iter()
         .map(|d| draft::finish(d, module, &mail, &keys))
+        .map(|b| Bounce {
+            date: date.clone(),
+            ..b
+        })
         .collect();
     Report { bounces }
+}
+
+/// The bounce's own date in UTC: the delivery report's `Arrival-Date`, else `Date`.
+fn bounce_date(mail: &Mail) -> Option<String> {
+    let arrival = mail
+        .part("message/delivery-status")
+        .or_else(|| mail.part("message/global-delivery-status"))
+        .and_then(|p| {
+            p.text.lines().find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("arrival-date")
+                    .then(|| value.trim())
+            })
+        });
+    [arrival, mail.header("date")]
+        .into_iter()
+        .flatten()
+        .find_map(|text| {
+            let d = mail_parser::DateTime::parse_rfc822(text).filter(|d| d.is_valid())?;
+            Some(mail_parser::DateTime::from_timestamp(d.to_timestamp()).to_rfc3339())
+        })
 }
 
 /// Classifies one SMTP reply as the decoder would a diagnostic text: the reason, and
