@@ -127,7 +127,7 @@ fn bad_inputs_are_named_and_the_rest_still_decode() {
 
 #[test]
 fn eval_prints_figures_and_enforces_floors() {
-    let out = rebound(&["eval", "fixtures/handwritten", "--json"]);
+    let out = rebound(&["eval", "fixtures/handwritten", "--format", "json"]);
     assert!(
         out.status.success(),
         "{}",

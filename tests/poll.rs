@@ -247,7 +247,7 @@ fn rebound(args: &[&str], dir: &Path) -> (i32, String) {
 }
 
 fn poll_json(dir: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec!["poll", "--json"];
+    let mut args = vec!["poll", "--format", "json"];
     args.extend_from_slice(extra);
     let (code, out) = rebound(&args, dir);
     assert_eq!(code, 0, "poll failed: {out}");
@@ -772,7 +772,7 @@ fn over_a_thousand_messages_move_on_a_second_connection_and_lose_nothing() {
     fill(&dir, &folder, &messages);
     write_config(&dir, &tag, &[("tls", &folder, true)], "move_every = 200");
     let out = Command::new(BIN)
-        .args(["poll", "--json", "--batch", "50", "-vv"])
+        .args(["poll", "--format", "json", "--batch", "50", "-vv"])
         .current_dir(&dir)
         .output()
         .expect("running rebound");

@@ -23,8 +23,11 @@ pub struct Args {
     /// A directory holding `expected.jsonl` and the files it names.
     #[arg(value_name = "DIR")]
     dir: PathBuf,
-    /// Print the figures as one JSON object.
-    #[arg(long)]
+    /// table or json (one object) [default: table].
+    #[arg(long, short, value_enum, default_value_t)]
+    format: super::format::SummaryFormat,
+    /// The same as --format json.
+    #[arg(long, hide = true)]
     json: bool,
     /// List every record that did not fully match (expected vs got).
     #[arg(long)]
@@ -57,7 +60,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let report = eval::run_half(&args.dir, args.half)
         .with_context(|| format!("evaluating {}", args.dir.display()))?;
     let t = &report.total;
-    if args.json {
+    if args.format.json(args.json) {
         writeln!(
             std::io::stdout().lock(),
             "{}",

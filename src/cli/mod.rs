@@ -3,6 +3,7 @@
 mod clean;
 mod doctor;
 mod eval;
+mod format;
 mod init;
 mod parse;
 mod policy;

@@ -69,8 +69,11 @@ pub struct Args {
     /// Environment variable holding the VERP secret (default: the one kept in the store).
     #[arg(long, value_name = "VAR")]
     verp_secret_env: Option<String>,
-    /// Print the summary as JSON.
-    #[arg(long)]
+    /// table or json (one object) [default: table].
+    #[arg(long, short, value_enum, default_value_t)]
+    format: super::format::SummaryFormat,
+    /// The same as --format json.
+    #[arg(long, hide = true)]
     json: bool,
 }
 
@@ -88,6 +91,7 @@ pub(super) fn for_run(config: &std::path::Path, db: &std::path::Path) -> Args {
         idle_timeout: 1500,
         verp_secret_env: None,
         json: false,
+        format: super::format::SummaryFormat::Table,
     }
 }
 
@@ -185,7 +189,7 @@ pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec
 pub fn run(args: Args) -> Result<ExitCode> {
     let (summary, before) = collect(&args, true)?;
     let mut out = std::io::stdout().lock();
-    if args.json {
+    if args.format.json(args.json) {
         writeln!(out, "{}", serde_json::to_string(&summary)?)?;
     } else {
         let verb = if args.dry_run { "would be" } else { "were" };
