@@ -337,9 +337,14 @@ fn rcpt_command(line: &str) -> Option<String> {
     address::all_in(rest).into_iter().next()
 }
 
-/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`).
+/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`,
+/// MDaemon's session log `Mon 2024-01-01 09:00:00: <-- 550 ...` after a time stamp).
 fn reply_code(line: &str) -> Option<String> {
-    let t = line.trim_start_matches('<').trim_start();
+    let t = match line.find("<-- ") {
+        Some(at) => line.get(at + "<-- ".len()..).unwrap_or(""),
+        None => line.trim_start_matches('<'),
+    }
+    .trim_start();
     common::leading_reply(t).or_else(|| {
         let (label, rest) = t.split_once(':')?;
         (label.split_whitespace().count() <= MAX_LABEL_WORDS && !label.contains('@'))
