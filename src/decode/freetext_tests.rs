@@ -78,3 +78,25 @@ fn a_person_returning_a_message_is_not_a_bounce() {
     let m = Mail::parse(raw.as_bytes()).expect("a message");
     assert!(parse(&m).is_none());
 }
+
+#[test]
+fn subjects_worded_unlike_the_usual_daemons_are_read() {
+    // "Non Delivery Report", "Bounced mail", "Mail returned": a sender that is no daemon
+    // address, so the subject decides, and the text must name a cause.
+    for subject in [
+        "Non Delivery Report",
+        "Bounced mail: hello",
+        "Mail returned",
+    ] {
+        let raw = format!(
+            "From: Gateway <gw@mx.example.org>\nTo: sender@example.com\nSubject: {subject}\n\nDelivery to rcpt@example.net failed: 550 5.1.1 User unknown\n"
+        );
+        let m = Mail::parse(raw.as_bytes()).expect("a message");
+        let d = parse(&m).unwrap_or_else(|| panic!("{subject}: not read as a bounce"));
+        assert_eq!(
+            d[0].recipient.as_deref(),
+            Some("rcpt@example.net"),
+            "{subject}"
+        );
+    }
+}
