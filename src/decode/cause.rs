@@ -18,6 +18,8 @@ const COPY_MARKS: &[&str] = &[
     "---- original message ----",
     "--- original message follows",
     "original message follows",
+    // Sendmail's copy of the headers only (RET=HDRS, or a body too large to return)
+    "----- message header follows",
     "----- unsent message follows -----",
     "------ unsent message follows ------",
     "--- message follows ---",

@@ -96,6 +96,11 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
         .collect();
     let foreign =
         |a: &str| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a));
+    // A return receipt (its transcript's "a@b... relayed" lines are no failures).
+    let receipts = listed::receipts(body, &foreign);
+    if !receipts.is_empty() && from_daemon(mail) {
+        return Some(receipts);
+    }
     // Addresses listed under a failure or delay heading: one record each, a delayed one
     // marked so; the failed ones' own words, else the words near them.
     let listed = listed::recipients(body, &foreign);
