@@ -257,6 +257,15 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 continue;
             }
         }
+        if is_quoted(t) {
+            // a line of a message quoted with "> " (a reply's layout) names no failed
+            // address; after the list it starts the quoted message
+            if !out.is_empty() {
+                section = Section::None;
+                open = None;
+            }
+            continue;
+        }
         if !out.is_empty() && quoted_header(t) {
             // a quoted message starts after the list: its addresses are not listed
             section = Section::None;
@@ -328,6 +337,11 @@ pub(crate) fn receipts(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draf
         }
     }
     out
+}
+
+/// A line quoted with `>` (not a transcript's `>>>` command line).
+fn is_quoted(line: &str) -> bool {
+    line.starts_with('>') && !line.starts_with(">>>")
 }
 
 fn is(d: &Draft, addr: &str) -> bool {

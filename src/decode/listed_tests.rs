@@ -98,3 +98,11 @@ fn a_return_receipt_lists_delivered_addresses() {
     );
     assert!(recipients(r, &any).is_empty());
 }
+
+#[test]
+fn lines_quoted_with_a_mark_are_not_listed() {
+    let r = "The following recipient(s) could not be reached:\n\n   rcpt@example.net\n   550 5.1.1 User unknown\n\nOriginal message:\n> From: sender@example.com\n> Cc: other@example.net\n>\n> bob@example.org wrote\n";
+    let d = recipients(r, &any);
+    let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+    assert_eq!(got, ["rcpt@example.net"]);
+}
