@@ -260,6 +260,8 @@ pub(crate) static SOURCED: &[Wording] = &[
         "gmail-catalog",
     ),
     w(NotCompliantRfc, "section 3.6", "ms365-ndr"),
+    w(NotCompliantRfc, "not rfc compliant", "generic-mta"),
+    w(NotCompliantRfc, "not rfc-compliant", "generic-mta"),
     // Policy.
     w(PolicyViolation, "blocked by policy", "generic-mta"),
     w(PolicyViolation, "violates our", "generic-mta"),
