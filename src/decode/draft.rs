@@ -213,11 +213,20 @@ fn decide(
         diagnostic_type: d.diagnostic_type.as_deref(),
         delayed: action == Some(Action::Delayed),
         gave_up: d.action == Some(Action::Failed)
-            && d.diagnostic_type.is_some()
-            && mail.postfix_report(),
+            && ((d.diagnostic_type.is_some() && mail.postfix_report())
+                || field_says_expired(d.status.as_deref())),
     };
     let (r, rule): (Reason, reason::Rule) = reason::decide_rule(&facts, &reason::scan(diag));
     (r, rule.to_string())
+}
+
+/// The report's own `Status:` field is x.4.7, "delivery time expired" (RFC 3463 section
+/// 3.5): with `Action: failed`, the reporting MTA says its queue gave up (Sendmail writes
+/// 4.4.7 so, keeping the remote's last reply in the diagnostic).
+fn field_says_expired(field: Option<&str>) -> bool {
+    field
+        .and_then(status::normalize)
+        .is_some_and(|s| s.ends_with(".4.7"))
 }
 
 /// Phrases that tell which SMTP command a failure answered: Postfix's "in reply to",

@@ -78,3 +78,53 @@ fn a_person_returning_a_message_is_not_a_bounce() {
     let m = Mail::parse(raw.as_bytes()).expect("a message");
     assert!(parse(&m).is_none());
 }
+
+#[test]
+fn subjects_worded_unlike_the_usual_daemons_are_read() {
+    // "Non Delivery Report", "Bounced mail", "Mail returned": a sender that is no daemon
+    // address, so the subject decides, and the text must name a cause.
+    for subject in [
+        "Non Delivery Report",
+        "Bounced mail: hello",
+        "Mail returned",
+    ] {
+        let raw = format!(
+            "From: Gateway <gw@mx.example.org>\nTo: sender@example.com\nSubject: {subject}\n\nDelivery to rcpt@example.net failed: 550 5.1.1 User unknown\n"
+        );
+        let m = Mail::parse(raw.as_bytes()).expect("a message");
+        let d = parse(&m).unwrap_or_else(|| panic!("{subject}: not read as a bounce"));
+        assert_eq!(
+            d[0].recipient.as_deref(),
+            Some("rcpt@example.net"),
+            "{subject}"
+        );
+    }
+}
+
+/// The failed address in the layouts notices use for it (a bullet, angle brackets,
+/// `addr: reason`, Sendmail's `addr... reason`, a label, an SMTP transcript's RCPT line
+/// answered by a refusal, a line after the failure words), each beside the same decoys:
+/// a help line naming the postmaster, the notice's own addresses, and the returned
+/// message's header quoted after the list. The same one recipient must come out.
+#[test]
+fn one_failed_address_in_many_layouts() {
+    let layouts = [
+        "The following recipient(s) could not be reached:\n\n  * rcpt@example.net\n    550 5.1.1 User unknown\n",
+        "The following recipient(s) could not be reached:\n\n<rcpt@example.net>\n    550 5.1.1 User unknown\n",
+        "I could not deliver your message to the following addresses:\n\nrcpt@example.net: 550 5.1.1 User unknown\n",
+        "   ----- Transcript of session follows -----\nrcpt@example.net... User unknown (550 5.1.1)\n",
+        "Your message could not be delivered.\n\nFailed recipient: <rcpt@example.net>\nReason: 550 5.1.1 User unknown\n",
+        "SMTP session with mx.example.net:\n>>> MAIL FROM:<sender@example.com>\n<<< 250 2.1.0 Ok\n>>> RCPT TO:<rcpt@example.net>\n<<< 550 5.1.1 User unknown\n",
+        "Failed to deliver to '<rcpt@example.net>'\nSMTP module reports: 550 5.1.1 User unknown\n",
+        "1. rcpt@example.net\n   Delivery failed: 550 5.1.1 User unknown\n\nThe following recipient(s) could not be reached: see above.\n",
+    ];
+    for layout in layouts {
+        let body = format!(
+            "{layout}\nFor help, write to postmaster@mx.example.org.\n\n------ This is a copy of the message's headers. ------\n\nFrom: sender@example.com\nTo: rcpt@example.net, friend@example.org\nCc: boss@example.org\nSubject: hello\n"
+        );
+        let m = mail("Undeliverable: hello", &body);
+        let d = parse(&m).unwrap_or_else(|| panic!("not read:\n{layout}"));
+        let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+        assert_eq!(got, ["rcpt@example.net"], "layout:\n{layout}");
+    }
+}

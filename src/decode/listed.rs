@@ -123,6 +123,9 @@ const MAX_LABEL_WORDS: usize = 3;
 /// Heading wording of a section of addresses that were delivered (a partial failure
 /// lists them too): checked before the others, its addresses are never failed.
 const DELIVERED_HEADINGS: &[&str] = &[
+    // Sendmail's return receipt (savemail.c): "----- The following addresses had
+    // successful delivery notifications -----"
+    "successful delivery notifications",
     "successfully delivered",
     "delivered successfully",
     "delivery succeeded",
@@ -254,6 +257,15 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
                 continue;
             }
         }
+        if is_quoted(t) {
+            // a line of a message quoted with "> " (a reply's layout) names no failed
+            // address; after the list it starts the quoted message
+            if !out.is_empty() {
+                section = Section::None;
+                open = None;
+            }
+            continue;
+        }
         if !out.is_empty() && quoted_header(t) {
             // a quoted message starts after the list: its addresses are not listed
             section = Section::None;
@@ -294,6 +306,44 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
     out
 }
 
+/// The heading of Sendmail's plain-text return receipt (savemail.c), asked for with
+/// `NOTIFY=SUCCESS`: the addresses under it were delivered or relayed.
+const RECEIPT_HEADING: &str = "following addresses had successful delivery notifications";
+
+/// The addresses a return receipt lists under its heading, each a delivered draft (relayed
+/// when its note says so: "(relayed to non-DSN-aware mailer)"); empty without the heading.
+pub(crate) fn receipts(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draft> {
+    let Some(at) = find_ci(report, RECEIPT_HEADING) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for line in report.get(at..).unwrap_or("").lines().skip(1) {
+        let t = line.trim();
+        if t.is_empty() && out.is_empty() {
+            continue;
+        }
+        if t.is_empty() || t.starts_with("-----") {
+            break;
+        }
+        if let Some((addr, rest)) = leading_address(t).filter(|(a, _)| foreign(a)) {
+            let relayed = find_ci(rest, "relayed").is_some();
+            let mut d = Draft::new(Some(addr), Some(rest.to_string()));
+            d.action = Some(if relayed {
+                Action::Relayed
+            } else {
+                Action::Delivered
+            });
+            out.push(d);
+        }
+    }
+    out
+}
+
+/// A line quoted with `>` (not a transcript's `>>>` command line).
+fn is_quoted(line: &str) -> bool {
+    line.starts_with('>') && !line.starts_with(">>>")
+}
+
 fn is(d: &Draft, addr: &str) -> bool {
     d.recipient
         .as_deref()
@@ -325,9 +375,21 @@ fn failed_label(line: &str) -> bool {
 
 /// `a@b... User unknown`: Sendmail's way of naming a failed address with its cause,
 /// which many MTAs copy; a failure line under any heading or none.
+/// Not a failure line: Sendmail's verbose transcript and receipts say so of an address it
+/// delivered ("a@b... Sent (Ok: queued as ...)", "a@b... relayed; expect no further
+/// notifications", "a@b... Successfully delivered").
 fn sendmail_style(line: &str) -> bool {
-    let token = strip_bullet(line).split_whitespace().next().unwrap_or("");
-    token.contains('@') && token.ends_with("...") && line.len() > token.len() + 1
+    let t = strip_bullet(line);
+    let token = t.split_whitespace().next().unwrap_or("");
+    let rest = t
+        .get(token.len()..)
+        .unwrap_or("")
+        .trim_start()
+        .to_ascii_lowercase();
+    let success = ["sent", "relayed", "successfully delivered", "delivered"]
+        .iter()
+        .any(|w| rest.starts_with(w));
+    token.contains('@') && token.ends_with("...") && !rest.is_empty() && !success
 }
 
 /// The address of an SMTP `RCPT TO:` command quoted in a transcript line.
@@ -337,9 +399,14 @@ fn rcpt_command(line: &str) -> Option<String> {
     address::all_in(rest).into_iter().next()
 }
 
-/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`).
+/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`,
+/// MDaemon's session log `Mon 2024-01-01 09:00:00: <-- 550 ...` after a time stamp).
 fn reply_code(line: &str) -> Option<String> {
-    let t = line.trim_start_matches('<').trim_start();
+    let t = match line.find("<-- ") {
+        Some(at) => line.get(at + "<-- ".len()..).unwrap_or(""),
+        None => line.trim_start_matches('<'),
+    }
+    .trim_start();
     common::leading_reply(t).or_else(|| {
         let (label, rest) = t.split_once(':')?;
         (label.split_whitespace().count() <= MAX_LABEL_WORDS && !label.contains('@'))

@@ -70,3 +70,39 @@ fn a_delay_that_ended_in_failure_is_a_failure_heading() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].action, None);
 }
+
+#[test]
+fn sendmail_success_lines_are_not_failures() {
+    // Sendmail's transcript (savemail.c, deliver.c): a failure and two addresses it
+    // delivered or relayed, in its "a@b... text" layout.
+    let r = "   ----- Transcript of session follows -----\nbad@example.net... User unknown\nok@example.net... Sent (Ok: queued as 4F3A2B1C)\nfar@example.org... relayed; expect no further notifications\n";
+    let d = recipients(r, &any);
+    let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+    assert_eq!(got, ["bad@example.net"]);
+}
+
+#[test]
+fn a_return_receipt_lists_delivered_addresses() {
+    let r = "   ----- The following addresses had successful delivery notifications -----\nok@example.net  (relayed to non-DSN-aware mailer)\nin@example.org  (successfully delivered to mailbox)\n\n   ----- Transcript of session follows -----\nok@example.net... relayed; expect no further notifications\n";
+    let d = receipts(r, &any);
+    let got: Vec<_> = d
+        .iter()
+        .map(|d| (d.recipient.clone().unwrap_or_default(), d.action))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("ok@example.net".to_string(), Some(Action::Relayed)),
+            ("in@example.org".to_string(), Some(Action::Delivered)),
+        ]
+    );
+    assert!(recipients(r, &any).is_empty());
+}
+
+#[test]
+fn lines_quoted_with_a_mark_are_not_listed() {
+    let r = "The following recipient(s) could not be reached:\n\n   rcpt@example.net\n   550 5.1.1 User unknown\n\nOriginal message:\n> From: sender@example.com\n> Cc: other@example.net\n>\n> bob@example.org wrote\n";
+    let d = recipients(r, &any);
+    let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+    assert_eq!(got, ["rcpt@example.net"]);
+}

@@ -50,7 +50,7 @@ pub(crate) struct Mail {
     /// `cause_index`.
     pub record_recipients: Vec<String>,
     /// Where those recipients stand in the report's text, made on first use.
-    cause_index: OnceCell<super::freetext::CauseIndex>,
+    cause_index: OnceCell<super::cause::CauseIndex>,
 }
 
 /// Messages larger than this are cut before parsing: a bounce's facts are in its first
@@ -101,10 +101,10 @@ impl Mail {
     }
 
     /// Where each record's recipient stands in the text's report part, for the causes
-    /// read next to it (`freetext::cause_near` for every record at once).
-    pub fn cause_index(&self) -> &super::freetext::CauseIndex {
+    /// read next to it (`cause::cause_near` for every record at once).
+    pub fn cause_index(&self) -> &super::cause::CauseIndex {
         self.cause_index
-            .get_or_init(|| super::freetext::CauseIndex::new(&self.text, &self.record_recipients))
+            .get_or_init(|| super::cause::CauseIndex::new(&self.text, &self.record_recipients))
     }
 
     /// A DSN made by Postfix (its per-message `X-Postfix-Queue-ID` field).

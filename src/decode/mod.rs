@@ -10,6 +10,7 @@ mod address;
 mod arf;
 mod autoreply;
 mod blocklist;
+mod cause;
 mod draft;
 mod dsn;
 mod family;

@@ -88,6 +88,13 @@ pub(crate) static SOURCED: &[Wording] = &[
     w(HostUnknown, "unknown mail domain", "generic-mta"),
     w(HostUnknown, "no such host", "generic-mta"),
     w(HostUnknown, "domain lookup failed", "ms365-ndr"),
+    // Exim's own texts, also when another MTA or a gateway quotes them.
+    w(
+        HostUnknown,
+        "all host address lookups failed permanently",
+        "exim:host",
+    ),
+    w(NotAccept, "indicated no smtp service", "exim:dnslookup"),
     w(
         HostUnknown,
         "couldn't find any host named",
@@ -253,6 +260,8 @@ pub(crate) static SOURCED: &[Wording] = &[
         "gmail-catalog",
     ),
     w(NotCompliantRfc, "section 3.6", "ms365-ndr"),
+    w(NotCompliantRfc, "not rfc compliant", "generic-mta"),
+    w(NotCompliantRfc, "not rfc-compliant", "generic-mta"),
     // Policy.
     w(PolicyViolation, "blocked by policy", "generic-mta"),
     w(PolicyViolation, "violates our", "generic-mta"),
@@ -270,6 +279,8 @@ pub(crate) static SOURCED: &[Wording] = &[
         "qmail:qmail-lspawn",
     ),
     w(MailerError, "delivery program", "generic-mta"),
+    // "Child process of address_pipe transport returned 1 from command: ..."
+    w(MailerError, "child process of", "exim:pipe"),
     // Providers' published codes and texts.
     w(RequirePtr, "must have a ptr record", "comcast"),
     w(RequirePtr, "valid reverse dns entry", "comcast"),

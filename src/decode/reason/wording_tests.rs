@@ -63,6 +63,12 @@ const CASES: &[(&str, &str, Reason)] = &[
     ("5.0.0", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", NoRelaying),
     ("4.0.0", "451 Temporary local problem - please try later", SystemError),
     ("5.0.0", "550 Address rejected: mailbox is disabled", Suspend),
+    // Exim's own texts quoted by another MTA or gateway (exim: host.c, dnslookup.c, pipe.c)
+    ("5.0.0", "all host address lookups failed permanently", HostUnknown),
+    ("5.0.0", "an MX or SRV record indicated no SMTP service", NotAccept),
+    ("5.0.0", "Child process of address_pipe transport returned 1 from command: /bin/false", MailerError),
+    // a header refusal that names RFC compliance, not only the header
+    ("5.7.1", "550 5.7.1 Message headers are not RFC compliant", NotCompliantRfc),
 ];
 
 #[test]
