@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
+mod blocklist;
 mod clean;
 mod eval;
 mod parse;
@@ -66,6 +67,7 @@ enum Command {
     Report(report::Args),
     Clean(clean::Args),
     Run(run::Args),
+    Blocklist(blocklist::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -83,6 +85,7 @@ pub fn main() -> ExitCode {
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),
+        Command::Blocklist(args) => blocklist::run(args),
     };
     match result {
         Ok(code) => code,
