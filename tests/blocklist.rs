@@ -1,6 +1,6 @@
 //! `rebound blocklist check` against a real DNS server (issue 17): Unbound on a loopback
-//! port (`scripts/dnsstack`, state in `$REBOUND_TEST_DNSSTACK_DIR` or
-//! /tmp/rebound-dnsstack-test) serving zones named like the real lists. Every query goes
+//! port (`scripts/dnsstack`, state in `$REBOUND_TEST_DNSSTACK_DIR`, else `$DNSSTACK_DIR`
+//! or /tmp/rebound-dnsstack) serving zones named like the real lists. Every query goes
 //! to that server: nothing is ever asked of a real blocklist.
 
 mod common;
@@ -10,14 +10,22 @@ use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 
-/// Starts the DNS server if needed; returns its `IP:PORT`.
+/// Starts the DNS server if needed (once per test binary); returns its `IP:PORT`.
 fn dns() -> String {
+    static ADDR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ADDR.get_or_init(start_dns).clone()
+}
+
+fn start_dns() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::var("REBOUND_TEST_DNSSTACK_DIR")
-        .unwrap_or_else(|_| "/tmp/rebound-dnsstack-test".into());
-    let out = Command::new(root.join("scripts/dnsstack"))
+    let mut cmd = Command::new(root.join("scripts/dnsstack"));
+    // a test run's own server when asked for; else $DNSSTACK_DIR or the script's default,
+    // the one scripts/test starts
+    if let Ok(dir) = std::env::var("REBOUND_TEST_DNSSTACK_DIR") {
+        cmd.env("DNSSTACK_DIR", dir);
+    }
+    let out = cmd
         .arg("start")
-        .env("DNSSTACK_DIR", dir)
         .output()
         .expect("run scripts/dnsstack start");
     assert!(

@@ -119,9 +119,21 @@ pub async fn configured_targets(
     }
     if cfg.ips.is_empty() {
         if let Some(server) = send.server.as_deref().filter(|s| !s.trim().is_empty()) {
-            for ip in checker.addresses(server.trim()).await? {
-                out.push(Target::Ip(ip));
+            let (public, private): (Vec<_>, Vec<_>) = checker
+                .addresses(server.trim())
+                .await?
+                .into_iter()
+                .partition(super::targets::is_public);
+            if public.is_empty() {
+                // a relay on loopback or a private network: the address receivers see is
+                // another one, which only the user knows
+                tracing::warn!(
+                    server,
+                    addresses = ?private,
+                    "[send] server has no public address; set [blocklist] ips to check the sending IPs"
+                );
             }
+            out.extend(public.into_iter().map(Target::Ip));
         }
     }
     if cfg.domains.is_empty() {

@@ -296,28 +296,7 @@ pub fn build_with(
     rule: &SilenceRule,
 ) -> Result<Report, ReportError> {
     let mut r = build_plain(store, scope, lines)?;
-    let times = store.campaign_times()?;
-    match scope {
-        Scope::Campaign(name) => {
-            if let Some(i) = times.iter().position(|(_, n, _)| n == name) {
-                r.silent_domains = silence::silent_domains(store, &[times[i].0], rule)?;
-                let from = store.time_shifted(&times[i].2, -i64::from(rule.window_days_before))?;
-                let to = times.get(i + 1).map(|(_, _, c)| c.as_str());
-                r.blocklist_changes = store.listing_changes_between(&from, to)?;
-            }
-        }
-        Scope::Since(days) => {
-            let from = store.days_ago(*days)?;
-            let ids: Vec<i64> = times
-                .iter()
-                .filter(|(_, _, created)| *created >= from)
-                .map(|(id, _, _)| *id)
-                .collect();
-            r.silent_domains = silence::silent_domains(store, &ids, rule)?;
-            r.blocklist_changes = store.listing_changes_between(&from, None)?;
-        }
-        Scope::Unmatched => {}
-    }
+    silence::watch(store, scope, rule, &mut r)?;
     Ok(r)
 }
 

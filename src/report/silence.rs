@@ -4,7 +4,7 @@
 //! with the same domain's share over its earlier campaigns; a jump is flagged, next to
 //! the blocklist changes recorded in the campaign's window.
 
-use super::{campaign, ReportError};
+use super::{campaign, Report, ReportError, Scope};
 use crate::store::{ListingChange, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -116,7 +116,7 @@ pub fn silent_domains(
             Ok(c)
         };
     let mut out = Vec::new();
-    for (i, (id, name, created)) in all.iter().enumerate() {
+    for (i, (id, name, _)) in all.iter().enumerate() {
         if !scope.contains(id) {
             continue;
         }
@@ -152,9 +152,7 @@ pub fn silent_domains(
             }
         }
         if !flagged.is_empty() {
-            let from = store.time_shifted(created, -i64::from(rule.window_days_before))?;
-            let to = all.get(i + 1).map(|(_, _, c)| c.as_str());
-            let changes = store.listing_changes_between(&from, to)?;
+            let changes = campaign_changes(store, &all, i, rule)?;
             for f in &mut flagged {
                 f.blocklist_changes = changes.clone();
             }
@@ -162,6 +160,50 @@ pub fn silent_domains(
         }
     }
     Ok(out)
+}
+
+/// The blocklist changes in the window of campaign `i` of `times` (oldest first).
+fn campaign_changes(
+    store: &Store,
+    times: &[(i64, String, String)],
+    i: usize,
+    rule: &SilenceRule,
+) -> Result<Vec<ListingChange>, ReportError> {
+    let from = store.time_shifted(&times[i].2, -i64::from(rule.window_days_before))?;
+    let to = times.get(i + 1).map(|(_, _, c)| c.as_str());
+    Ok(store.listing_changes_between(&from, to)?)
+}
+
+/// Adds to a report the silent domains of the campaigns in its scope and the blocklist
+/// changes of its window: a campaign's runs from `window_days_before` days before it
+/// started to the next campaign's start (or now); a `--since` report's is its days.
+pub(super) fn watch(
+    store: &Store,
+    scope: &Scope,
+    rule: &SilenceRule,
+    r: &mut Report,
+) -> Result<(), ReportError> {
+    let times = store.campaign_times()?;
+    match scope {
+        Scope::Campaign(name) => {
+            if let Some(i) = times.iter().position(|(_, n, _)| n == name) {
+                r.silent_domains = silent_domains(store, &[times[i].0], rule)?;
+                r.blocklist_changes = campaign_changes(store, &times, i, rule)?;
+            }
+        }
+        Scope::Since(days) => {
+            let from = store.days_ago(*days)?;
+            let ids: Vec<i64> = times
+                .iter()
+                .filter(|(_, _, created)| *created >= from)
+                .map(|(id, _, _)| *id)
+                .collect();
+            r.silent_domains = silent_domains(store, &ids, rule)?;
+            r.blocklist_changes = store.listing_changes_between(&from, None)?;
+        }
+        Scope::Unmatched => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]
