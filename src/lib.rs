@@ -2,6 +2,7 @@
 //! and the pieces of the pipeline built on them.
 
 pub mod address;
+pub mod blocklist;
 pub mod clean;
 pub mod configfile;
 pub mod correlate;

@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
+mod blocklist;
 mod clean;
 mod doctor;
 mod eval;
@@ -73,6 +74,7 @@ enum Command {
     Run(run::Args),
     Init(init::Args),
     Doctor(doctor::Args),
+    Blocklist(blocklist::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -92,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Policy(args) => policy::run(args),
         Command::Init(args) => init::run(args),
         Command::Doctor(args) => doctor::run(args),
+        Command::Blocklist(args) => blocklist::run(args),
     };
     match result {
         Ok(code) => code,

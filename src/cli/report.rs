@@ -47,6 +47,26 @@ pub struct Args {
     /// The store.
     #[arg(long, default_value = "rebound.db")]
     db: PathBuf,
+    /// Configuration file (read when present): its [silence] section sets the silent-drop
+    /// rule (see the README).
+    #[arg(long, default_value = "rebound.toml")]
+    config: PathBuf,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ConfigFile {
+    #[serde(default)]
+    silence: report::SilenceRule,
+}
+
+fn silence_rule(path: &std::path::Path) -> Result<report::SilenceRule> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => rebound::configfile::parse::<ConfigFile>(&text, path)
+            .map(|c| c.silence)
+            .map_err(anyhow::Error::msg),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(report::SilenceRule::default()),
+        Err(e) => Err(e).with_context(|| format!("reading '{}'", path.display())),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -93,7 +113,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
         }
     };
     let store = rebound::store::Store::open_existing(&args.db)?;
-    let r = report::build(&store, &scope, args.recipients)?;
+    let r = report::build_with(
+        &store,
+        &scope,
+        args.recipients,
+        &silence_rule(&args.config)?,
+    )?;
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(format_of))

@@ -2,6 +2,7 @@
 //! policy, clean the configured lists, write the configured report; one summary line.
 
 use anyhow::{Context, Result};
+use rebound::blocklist::config::{self as blconfig, BlocklistConfig, SendHints, Settings};
 use rebound::report::{self, Scope};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 ///   [run]
 ///   report = "reports/last-7-days.html"   # optional: HTML report of the last report_days
 ///   report_days = 7
+///   blocklist = true                      # optional: check [blocklist] each cycle
 ///   [[run.clean]]                         # optional, repeatable
 ///   in = "lists/newsletter.csv"
 ///   out = "lists/newsletter.clean.csv"
@@ -53,6 +55,10 @@ struct RunSection {
     report_days: Option<u32>,
     #[serde(default)]
     clean: Vec<CleanJob>,
+    /// Check the sending IPs and domains on the blocklists each cycle (`[blocklist]`),
+    /// recording listings and delistings with their time.
+    #[serde(default)]
+    blocklist: bool,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -72,6 +78,12 @@ struct ConfigFile {
     run: RunSection,
     #[serde(default)]
     poll: Option<toml::Value>,
+    #[serde(default)]
+    blocklist: BlocklistConfig,
+    #[serde(default)]
+    send: SendHints,
+    #[serde(default)]
+    silence: report::SilenceRule,
 }
 
 fn lock_path(db: &Path) -> PathBuf {
@@ -110,6 +122,29 @@ fn poll(args: &Args) -> Result<String> {
         anyhow::bail!(
             "{line} (unreadable messages stay in the mailbox; `rebound poll -v` shows why)"
         );
+    }
+    Ok(line)
+}
+
+/// Checks the configured targets and records the answers; changes are named.
+fn blocklist(cfg: &ConfigFile, store: &mut rebound::store::Store) -> Result<String> {
+    let settings = Settings::new(&cfg.blocklist, None, None, &[]).map_err(anyhow::Error::msg)?;
+    let (targets, checks) = blconfig::run_checks(&settings, Vec::new(), &cfg.blocklist, &cfg.send)
+        .map_err(anyhow::Error::msg)?;
+    if targets.is_empty() {
+        anyhow::bail!("nothing to check: set [blocklist] ips/domains or [send] server/from");
+    }
+    let changes = store.record_listings(&rebound::blocklist::observations(&checks), None)?;
+    let count = |s: rebound::blocklist::Status| checks.iter().filter(|c| c.status == s).count();
+    let unanswered = checks.iter().filter(|c| !c.status.is_answer()).count();
+    let mut line = format!(
+        "blocklists: {} queries, {} listed, {} unanswered",
+        checks.len(),
+        count(rebound::blocklist::Status::Listed),
+        unanswered
+    );
+    for c in &changes {
+        line.push_str(&format!(", {} {} on {}", c.target, c.change, c.list));
     }
     Ok(line)
 }
@@ -209,10 +244,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if polls {
         step("poll", poll(&args));
     }
-    if !cfg.run.clean.is_empty() || cfg.run.report.is_some() {
+    if !cfg.run.clean.is_empty() || cfg.run.report.is_some() || cfg.run.blocklist {
         match rebound::store::Store::open(&args.db) {
             Err(e) => step("store", Err(e.into())),
-            Ok(store) => {
+            Ok(mut store) => {
+                if cfg.run.blocklist {
+                    step("blocklist", blocklist(&cfg, &mut store));
+                }
                 if !cfg.run.clean.is_empty() {
                     match store.suppressed_all() {
                         Ok(sup) => {
@@ -225,7 +263,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 }
                 if let Some(path) = &cfg.run.report {
                     let days = cfg.run.report_days.unwrap_or(7);
-                    let r = report::build(&store, &Scope::Since(days), false)
+                    let r = report::build_with(&store, &Scope::Since(days), false, &cfg.silence)
                         .map_err(anyhow::Error::from)
                         .and_then(|r| {
                             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {

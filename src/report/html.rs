@@ -65,6 +65,57 @@ fn bars(id: &str, rows: &[(String, usize)], color: &str) -> String {
 }
 
 /// Renders the report page.
+/// Silent domains and blocklist changes (the section is left out when both are empty).
+fn watch(r: &Report) -> String {
+    let mut h = String::new();
+    if !r.silent_domains.is_empty() {
+        h.push_str("<h2>Silent domains</h2><p>Accepted, then no news, far more than in the domain's earlier campaigns: mail may be dropped or filed as spam without a bounce.</p>");
+        h.push_str("<table id=\"silent-domains\"><thead><tr><th>domain</th><th>campaign</th><th>accepted</th><th>silent</th><th>before</th><th>blocklist changes in the window</th></tr></thead><tbody>");
+        for d in &r.silent_domains {
+            let changes: Vec<String> = d
+                .blocklist_changes
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} {} on {} at {}",
+                        esc(&c.target),
+                        esc(&c.change),
+                        esc(&c.list),
+                        esc(&c.at)
+                    )
+                })
+                .collect();
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{:.1} %</td><td class=\"n\">{:.1} % of {} ({} campaigns)</td><td>{}</td></tr>",
+                esc(&d.domain),
+                esc(&d.campaign),
+                d.accepted,
+                d.silent_pct,
+                d.history_silent_pct,
+                d.history_accepted,
+                d.history_campaigns,
+                if changes.is_empty() { "none".to_string() } else { changes.join("<br>") }
+            ));
+        }
+        h.push_str("</tbody></table>");
+    }
+    if !r.blocklist_changes.is_empty() {
+        h.push_str("<h2>Blocklist changes</h2><table id=\"blocklist-changes\"><thead><tr><th>when</th><th>target</th><th>change</th><th>list</th><th>codes</th></tr></thead><tbody>");
+        for c in &r.blocklist_changes {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.at),
+                esc(&c.target),
+                esc(&c.change),
+                esc(&c.list),
+                esc(&c.codes)
+            ));
+        }
+        h.push_str("</tbody></table>");
+    }
+    h
+}
+
 pub fn render(r: &Report) -> String {
     let f = &r.funnel;
     let mut h = String::with_capacity(16 * 1024);
@@ -153,6 +204,7 @@ pub fn render(r: &Report) -> String {
         }
         h.push_str("</tbody></table>");
     }
+    h.push_str(&watch(r));
     h.push_str("<h2>Over time</h2>");
     let days: Vec<(String, usize)> = r
         .by_day

@@ -3,10 +3,14 @@
 //! Built from the store; rendered as a table, CSV, JSON or one self-contained HTML file.
 
 pub mod html;
+pub mod silence;
 pub mod text;
 
-use crate::store::{FactDetail, MatchKey, SendState, SentRow, Store, StoreError, Verdict};
+use crate::store::{
+    FactDetail, ListingChange, MatchKey, SendState, SentRow, Store, StoreError, Verdict,
+};
 use serde::Serialize;
+pub use silence::{SilenceRule, SilentDomain};
 use std::collections::BTreeMap;
 
 /// What a report is about.
@@ -101,6 +105,10 @@ pub struct DomainRow {
     pub bounced_soft: usize,
     pub blocked: usize,
     pub complained: usize,
+    /// Accepted by the receiving server (campaign reports only).
+    pub accepted: usize,
+    /// Accepted and nothing heard since: the funnel's `no_news`, per domain.
+    pub no_news: usize,
 }
 
 /// A blocklist named by rejections, and the listed sending IP.
@@ -152,6 +160,10 @@ pub struct Report {
     pub by_day: Vec<DayRow>,
     pub matched_by: Vec<Count>,
     pub lines: Vec<Line>,
+    /// Receiving domains whose silence jumped against their own history (`silence`).
+    pub silent_domains: Vec<SilentDomain>,
+    /// Blocklist listings and delistings recorded in the report's window.
+    pub blocklist_changes: Vec<ListingChange>,
 }
 
 /// The category of one fact, most serious first in `RANK`.
@@ -273,6 +285,22 @@ fn breakdowns(facts: &[FactDetail]) -> (Vec<Count>, Vec<BlocklistRow>, Vec<DayRo
 
 /// Builds the report for a scope. `lines` asks for the per-recipient (or per-fact) listing.
 pub fn build(store: &Store, scope: &Scope, lines: bool) -> Result<Report, ReportError> {
+    build_with(store, scope, lines, &SilenceRule::default())
+}
+
+/// `build` with a silent-drop rule of the user's (`[silence]` in rebound.toml).
+pub fn build_with(
+    store: &Store,
+    scope: &Scope,
+    lines: bool,
+    rule: &SilenceRule,
+) -> Result<Report, ReportError> {
+    let mut r = build_plain(store, scope, lines)?;
+    silence::watch(store, scope, rule, &mut r)?;
+    Ok(r)
+}
+
+fn build_plain(store: &Store, scope: &Scope, lines: bool) -> Result<Report, ReportError> {
     match scope {
         Scope::Campaign(name) => campaign(store, name, lines),
         Scope::Since(days) => {
@@ -332,6 +360,8 @@ fn from_facts(title: String, facts: &[FactDetail], lines: bool) -> Report {
         } else {
             Vec::new()
         },
+        silent_domains: Vec::new(),
+        blocklist_changes: Vec::new(),
     }
 }
 
@@ -458,6 +488,7 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
             }
             _ => {
                 funnel.accepted += 1;
+                d.accepted += 1;
                 if s.receipt_id.is_some() {
                     funnel.accepted_with_receipt += 1;
                 }
@@ -470,6 +501,7 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
                     }
                     None => {
                         funnel.no_news += 1;
+                        d.no_news += 1;
                         "no_news".to_string()
                     }
                 }
@@ -505,5 +537,7 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
         by_day,
         matched_by,
         lines,
+        silent_domains: Vec::new(),
+        blocklist_changes: Vec::new(),
     })
 }

@@ -87,6 +87,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             .map(|b| (format!("{} {}", b.list, b.listed_ip), b.count))
             .collect(),
     )?;
+    watch(r, out)?;
     section(
         out,
         "Tied to sends by",
@@ -123,6 +124,54 @@ pub fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 clean(&l.status),
                 l.matched_by,
                 diag
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Silent domains and blocklist changes: the part of the report that no bounce tells.
+fn watch(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    if !r.silent_domains.is_empty() {
+        writeln!(
+            out,
+            "\nSilent domains (accepted, then no news; against the domain's earlier campaigns)"
+        )?;
+        for d in &r.silent_domains {
+            writeln!(
+                out,
+                "  {} in {}: {:.1} % silent of {} accepted, was {:.1} % of {} over {} campaign(s)",
+                clean(&d.domain),
+                clean(&d.campaign),
+                d.silent_pct,
+                d.accepted,
+                d.history_silent_pct,
+                d.history_accepted,
+                d.history_campaigns
+            )?;
+            for c in &d.blocklist_changes {
+                writeln!(
+                    out,
+                    "    blocklist in the same window: {} {} on {} at {}",
+                    clean(&c.target),
+                    c.change,
+                    clean(&c.list),
+                    c.at
+                )?;
+            }
+        }
+    }
+    if !r.blocklist_changes.is_empty() {
+        writeln!(out, "\nBlocklist changes (recorded by checks)")?;
+        for c in &r.blocklist_changes {
+            writeln!(
+                out,
+                "  {}  {:<15} {:<9} {}  {}",
+                c.at,
+                clean(&c.target),
+                c.change,
+                clean(&c.list),
+                clean(&c.codes)
             )?;
         }
     }
@@ -199,6 +248,20 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> Result<(), csv::Error> {
     }
     for c in &r.matched_by {
         w.write_record(["matched_by", &c.name, &c.count.to_string()])?;
+    }
+    for d in &r.silent_domains {
+        w.write_record([
+            "silent_domain",
+            &format!("{} {}", d.campaign, d.domain),
+            &d.no_news.to_string(),
+        ])?;
+    }
+    for c in &r.blocklist_changes {
+        w.write_record([
+            "blocklist_change",
+            &format!("{} {} {} {}", c.at, c.target, c.change, c.list),
+            "1",
+        ])?;
     }
     w.flush().map_err(csv::Error::from)
 }

@@ -5,6 +5,7 @@
 mod campaigns;
 mod facts;
 mod journal;
+mod listings;
 mod refusals;
 mod reports;
 mod schema;
@@ -14,6 +15,7 @@ mod values;
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
+pub use listings::{ListingChange, Observation};
 pub use refusals::Judge;
 pub use reports::{FactDetail, SentRow};
 pub use suppressions::Suppression;

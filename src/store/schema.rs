@@ -141,6 +141,28 @@ const MIGRATIONS: &[&str] = &[
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', created_at) IS NOT NULL;
     UPDATE poll_checkpoints SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', updated_at)
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at) IS NOT NULL;",
+    // 8: blocklist checks (`rebound blocklist check --record`, `run`): the last answer of
+    // each list about each sending IP or domain, and every change of listing with its time.
+    "CREATE TABLE blocklist_status (
+        target TEXT NOT NULL,
+        list TEXT NOT NULL,
+        listed INTEGER NOT NULL,
+        codes TEXT NOT NULL,
+        txt TEXT NOT NULL,
+        checked_at TEXT NOT NULL,
+        since TEXT NOT NULL,
+        PRIMARY KEY (target, list)
+    );
+    CREATE TABLE blocklist_changes (
+        id INTEGER PRIMARY KEY,
+        target TEXT NOT NULL,
+        list TEXT NOT NULL,
+        change TEXT NOT NULL CHECK (change IN ('listed', 'delisted')),
+        codes TEXT NOT NULL,
+        txt TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX blocklist_changes_at ON blocklist_changes(at);",
 ];
 
 /// The schema version this build writes: the number of migrations.
