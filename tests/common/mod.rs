@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod fakesmtp;
 pub mod model;
 
 use std::collections::HashMap;

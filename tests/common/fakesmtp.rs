@@ -1,0 +1,159 @@
+//! A scripted fake SMTP server on loopback for misbehaviour a real Postfix never shows:
+//! replies that are not UTF-8 or are megabytes long, silence after DATA or after the
+//! content. One thread per connection, no PIPELINING (one reply per command); it counts
+//! connections and keeps every message it accepted.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How the server answers.
+#[derive(Clone)]
+pub struct Script {
+    /// Extra EHLO keywords (e.g. `SMTPUTF8`, `DSN`).
+    pub extensions: Vec<&'static str>,
+    /// The reply to RCPT for a recipient containing the key, else `250 2.1.5 Ok`.
+    pub rcpt: Vec<(&'static str, Vec<u8>)>,
+    /// The reply to DATA; `None`: say nothing (and keep the connection open).
+    pub data: Option<Vec<u8>>,
+    /// The reply after the content's final dot; `None`: say nothing.
+    pub content: Option<Vec<u8>>,
+}
+
+impl Default for Script {
+    fn default() -> Script {
+        Script {
+            extensions: Vec::new(),
+            rcpt: Vec::new(),
+            data: Some(b"354 go ahead\r\n".to_vec()),
+            content: Some(b"250 2.0.0 Ok: queued as FAKE1\r\n".to_vec()),
+        }
+    }
+}
+
+/// A running fake server.
+pub struct FakeSmtp {
+    pub port: u16,
+    pub connections: Arc<AtomicUsize>,
+    /// Each accepted transaction: (MAIL line, RCPT line, content).
+    pub messages: Arc<Mutex<Vec<(String, String, Vec<u8>)>>>,
+}
+
+impl FakeSmtp {
+    pub fn start(script: Script) -> FakeSmtp {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind fake SMTP");
+        let port = listener.local_addr().expect("addr").port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let (c, m) = (connections.clone(), messages.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                c.fetch_add(1, Ordering::SeqCst);
+                let (script, m) = (script.clone(), m.clone());
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &script, &m);
+                });
+            }
+        });
+        FakeSmtp {
+            port,
+            connections,
+            messages,
+        }
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub fn messages(&self) -> Vec<(String, String, Vec<u8>)> {
+        self.messages.lock().expect("lock").clone()
+    }
+}
+
+type Kept = Mutex<Vec<(String, String, Vec<u8>)>>;
+
+fn serve(stream: TcpStream, script: &Script, kept: &Kept) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut w = stream.try_clone()?;
+    let mut r = BufReader::new(stream);
+    w.write_all(b"220 fake.test ESMTP\r\n")?;
+    let (mut mail, mut rcpt) = (String::new(), String::new());
+    loop {
+        let mut line = Vec::new();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            return Ok(());
+        }
+        let text = String::from_utf8_lossy(&line).trim_end().to_string();
+        let verb = text
+            .split([' ', ':'])
+            .next()
+            .unwrap_or("")
+            .to_ascii_uppercase();
+        match verb.as_str() {
+            "EHLO" | "HELO" => {
+                let mut reply = String::from("250-fake.test\r\n");
+                for e in &script.extensions {
+                    reply.push_str(&format!("250-{e}\r\n"));
+                }
+                reply.push_str("250 8BITMIME\r\n");
+                w.write_all(reply.as_bytes())?;
+            }
+            "MAIL" => {
+                mail = text;
+                w.write_all(b"250 2.1.0 Ok\r\n")?;
+            }
+            "RCPT" => {
+                rcpt = text;
+                let reply = script
+                    .rcpt
+                    .iter()
+                    .find(|(k, _)| rcpt.contains(k))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_else(|| b"250 2.1.5 Ok\r\n".to_vec());
+                w.write_all(&reply)?;
+            }
+            "DATA" => {
+                let Some(reply) = &script.data else {
+                    // silent: wait for the client to give up
+                    let mut rest = Vec::new();
+                    let _ = r.read_until(b'\n', &mut rest);
+                    return Ok(());
+                };
+                w.write_all(reply)?;
+                let mut content = Vec::new();
+                loop {
+                    let mut l = Vec::new();
+                    if r.read_until(b'\n', &mut l)? == 0 {
+                        return Ok(());
+                    }
+                    if l == b".\r\n" {
+                        break;
+                    }
+                    content.extend_from_slice(&l);
+                }
+                match &script.content {
+                    Some(reply) => {
+                        kept.lock()
+                            .expect("lock")
+                            .push((mail.clone(), rcpt.clone(), content));
+                        w.write_all(reply)?;
+                    }
+                    None => {
+                        let mut rest = Vec::new();
+                        let _ = r.read_until(b'\n', &mut rest);
+                        return Ok(());
+                    }
+                }
+            }
+            "RSET" | "NOOP" => w.write_all(b"250 2.0.0 Ok\r\n")?,
+            "QUIT" => {
+                w.write_all(b"221 2.0.0 Bye\r\n")?;
+                return Ok(());
+            }
+            _ => w.write_all(b"502 5.5.2 Error: command not recognized\r\n")?,
+        }
+    }
+}

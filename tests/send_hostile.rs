@@ -1,0 +1,367 @@
+//! `rebound send` against fake SMTP servers (tests/common/fakesmtp.rs) that misbehave in
+//! ways Postfix never does (issue 14): replies that are not UTF-8 or 10 MB long, silence
+//! after DATA or after the content, no SMTPUTF8; and the commands that must open no
+//! connection at all (a dry run, a refused message, nothing left to send).
+
+mod common;
+
+use common::fakesmtp::{FakeSmtp, Script};
+use common::*;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const FROM: &str = "bounces@list.test";
+const MSG: &str =
+    "From: News <news@list.test>\nSubject: Hello {{first_name}}\n\nHi {{first_name}}.\n";
+
+fn inputs(dir: &Path, emails: &[&str]) {
+    let mut csv = String::from("email,first_name\n");
+    for (i, e) in emails.iter().enumerate() {
+        csv.push_str(&format!("{e},N{i}\n"));
+    }
+    std::fs::write(dir.join("list.csv"), csv).expect("write list");
+    std::fs::write(dir.join("msg.eml"), MSG).expect("write message");
+}
+
+fn send(dir: &Path, campaign: &str, port: u16, extra: &[&str]) -> std::process::Output {
+    let port = port.to_string();
+    let mut args = vec![
+        "send",
+        "--campaign",
+        campaign,
+        "--recipients",
+        "list.csv",
+        "--message",
+        "msg.eml",
+        "--from",
+        FROM,
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--tls",
+        "none",
+        "--concurrency",
+        "1",
+        "--retry-delay",
+        "0",
+        "--db",
+        "rebound.db",
+    ];
+    args.extend(extra);
+    rebound(dir, &args)
+}
+
+/// (email, state, reply) of every recipient.
+fn states(dir: &Path) -> Vec<(String, String, String)> {
+    query(
+        &dir.join("rebound.db"),
+        "SELECT email, state, coalesce(reply, '') FROM recipients ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+    .collect()
+}
+
+fn suppressed(dir: &Path) -> Vec<String> {
+    query(&dir.join("rebound.db"), "SELECT display FROM suppressions")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+#[test]
+fn a_latin1_refusal_is_recorded_and_suppresses() {
+    let fake = FakeSmtp::start(Script {
+        rcpt: vec![(
+            "mueller@",
+            b"550 5.1.1 Benutzer unbekannt: m\xfcller\r\n".to_vec(),
+        )],
+        ..Script::default()
+    });
+    let dir = workdir("latin1");
+    inputs(&dir, &["mueller@de.test", "ok@de.test"]);
+    let out = send(&dir, "latin1", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = states(&dir);
+    assert_eq!(s[0].1, "rejected", "{s:?}");
+    assert_eq!(s[0].2, "550 5.1.1 Benutzer unbekannt: m\u{fc}ller");
+    assert_eq!(s[1].1, "accepted", "{s:?}");
+    assert_eq!(suppressed(&dir), vec!["mueller@de.test".to_string()]);
+}
+
+#[test]
+fn a_ten_megabyte_refusal_is_cut_and_recorded() {
+    let mut huge = b"550 5.1.1 no such user ".to_vec();
+    huge.extend(std::iter::repeat_n(b'x', 10 << 20));
+    huge.extend_from_slice(b"\r\n");
+    let fake = FakeSmtp::start(Script {
+        rcpt: vec![("big@", huge)],
+        ..Script::default()
+    });
+    let dir = workdir("huge");
+    inputs(&dir, &["big@de.test", "ok@de.test"]);
+    let out = send(&dir, "huge", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = states(&dir);
+    assert_eq!(s[0].1, "rejected", "{:?}", &s[1]);
+    assert!(s[0].2.starts_with("550 5.1.1 no such user xxx"));
+    assert!(s[0].2.len() < 4200, "{}", s[0].2.len());
+    assert!(s[0].2.ends_with("bytes dropped]"), "{}", &s[0].2[4000..]);
+    assert_eq!(s[1].1, "accepted");
+    assert_eq!(suppressed(&dir), vec!["big@de.test".to_string()]);
+}
+
+#[test]
+fn odd_bytes_or_a_long_line_after_queued_as_still_accept() {
+    for (tag, tail) in [
+        ("bytes", b"\xff\xfe\x80 fin".to_vec()),
+        ("long", vec![b'y'; 200_000]),
+    ] {
+        let mut reply = b"250 2.0.0 Ok: queued as 7A1B2C ".to_vec();
+        reply.extend(tail);
+        reply.extend_from_slice(b"\r\n");
+        let fake = FakeSmtp::start(Script {
+            content: Some(reply),
+            ..Script::default()
+        });
+        let dir = workdir(&format!("queued-{tag}"));
+        inputs(&dir, &["a@de.test", "b@de.test"]);
+        let out = send(&dir, tag, fake.port, &[]);
+        assert!(out.status.success(), "{tag}: {}", text(&out));
+        let rows = query(
+            &dir.join("rebound.db"),
+            "SELECT state, receipt_id FROM recipients",
+        );
+        for r in rows {
+            assert_eq!(
+                r,
+                vec!["accepted".to_string(), "7A1B2C".to_string()],
+                "{tag}"
+            );
+        }
+        assert_eq!(fake.messages().len(), 2, "{tag}");
+    }
+}
+
+#[test]
+fn a_server_silent_after_data_is_named_and_costs_one_timeout() {
+    let fake = FakeSmtp::start(Script {
+        data: None,
+        ..Script::default()
+    });
+    let dir = workdir("silent-data");
+    inputs(&dir, &["a@de.test", "b@de.test"]);
+    let t = Instant::now();
+    let out = send(
+        &dir,
+        "silent",
+        fake.port,
+        &["--timeout", "1", "--retries", "3"],
+    );
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no reply to DATA in 1 s"), "{err}");
+    assert!(!err.contains("os error 11"), "{err}");
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(
+        states(&dir).iter().all(|s| s.1 == "pending"),
+        "{:?}",
+        states(&dir)
+    );
+}
+
+#[test]
+fn a_server_silent_after_the_content_leaves_the_recipient_uncertain() {
+    let fake = FakeSmtp::start(Script {
+        content: None,
+        ..Script::default()
+    });
+    let dir = workdir("silent-content");
+    inputs(&dir, &["a@de.test"]);
+    let out = send(&dir, "silent2", fake.port, &["--timeout", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = states(&dir);
+    assert_eq!(s[0].1, "uncertain");
+    assert!(
+        s[0].2
+            .contains("no reply to the message content (after DATA) in 1 s"),
+        "{s:?}"
+    );
+}
+
+#[test]
+fn a_utf8_address_without_smtputf8_is_deferred_not_suppressed() {
+    let fake = FakeSmtp::start(Script::default());
+    let dir = workdir("noutf8");
+    inputs(&dir, &["m\u{fc}ller@de.test", "ok@de.test"]);
+    let out = send(&dir, "noutf8", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = states(&dir);
+    assert_eq!(s[0].1, "deferred", "{s:?}");
+    assert!(s[0].2.contains("needs SMTPUTF8"), "{s:?}");
+    assert_eq!(s[1].1, "accepted");
+    assert!(suppressed(&dir).is_empty());
+    let sent = fake.messages();
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].1.contains("ok@de.test"));
+
+    // A server that offers it gets the parameter.
+    let fake = FakeSmtp::start(Script {
+        extensions: vec!["SMTPUTF8"],
+        ..Script::default()
+    });
+    let dir = workdir("utf8");
+    inputs(&dir, &["m\u{fc}ller@de.test"]);
+    let out = send(&dir, "utf8", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let sent = fake.messages();
+    assert_eq!(
+        sent[0].0,
+        format!("MAIL FROM:<{}> SMTPUTF8", mail_from(&sent[0].0))
+    );
+    assert_eq!(sent[0].1, "RCPT TO:<m\u{fc}ller@de.test>");
+}
+
+/// The address inside `MAIL FROM:<...>`.
+fn mail_from(line: &str) -> String {
+    line.split_once('<')
+        .and_then(|(_, r)| r.split_once('>'))
+        .map(|(a, _)| a.to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_dry_run_opens_nothing_and_leaves_the_store_as_it_was() {
+    let fake = FakeSmtp::start(Script::default());
+    let dir = workdir("dry");
+    inputs(&dir, &["a@de.test"]);
+    let out = send(&dir, "dry", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = std::fs::read(dir.join("rebound.db")).expect("store");
+    let connections = fake.connections();
+    inputs(&dir, &["a@de.test", "b@de.test", "c@de.test"]);
+    let out = send(&dir, "dry", fake.port, &["--dry-run", "--limit", "2"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("=== copy 1 of 2 (list line 2) ===\nMAIL FROM:<bounces+"));
+    assert!(stdout.contains("RCPT TO:<b@de.test>"));
+    assert!(!stdout.contains("c@de.test"));
+    assert!(stdout.contains("Subject: Hello N1\r\n"));
+    let out = send(
+        &dir,
+        "dry-new",
+        fake.port,
+        &["--dry-run", "--dry-run-dir", "out"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let env = std::fs::read_to_string(dir.join("out/envelopes.txt")).expect("envelopes");
+    assert_eq!(env.lines().count(), 3, "{env}");
+    assert!(
+        env.starts_with("0001.eml\tline 2\tMAIL FROM:<bounces+"),
+        "{env}"
+    );
+    let copy = std::fs::read_to_string(dir.join("out/0003.eml")).expect("copy");
+    assert!(copy.contains("To: c@de.test\r\n") && copy.contains("MIME-Version: 1.0\r\n"));
+    assert_eq!(fake.connections(), connections, "a dry run connected");
+    assert_eq!(
+        std::fs::read(dir.join("rebound.db")).expect("store"),
+        before
+    );
+}
+
+#[test]
+fn a_test_copy_is_sent_and_recorded_nowhere() {
+    let fake = FakeSmtp::start(Script::default());
+    let dir = workdir("testto");
+    inputs(&dir, &["a@de.test", "b@de.test"]);
+    let out = send(&dir, "t", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let before = std::fs::read(dir.join("rebound.db")).expect("store");
+    let out = send(
+        &dir,
+        "t",
+        fake.port,
+        &["--test-to", "me@qa.test", "--test-row", "2"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("queued as FAKE1"));
+    let sent = fake.messages();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].0, format!("MAIL FROM:<{FROM}>"));
+    assert_eq!(sent[2].1, "RCPT TO:<me@qa.test>");
+    let body = String::from_utf8_lossy(&sent[2].2);
+    assert!(
+        body.contains("To: me@qa.test\r\n") && body.contains("Hi N1."),
+        "{body}"
+    );
+    assert_eq!(
+        std::fs::read(dir.join("rebound.db")).expect("store"),
+        before
+    );
+}
+
+#[test]
+fn a_bad_message_is_refused_before_any_connection() {
+    let fake = FakeSmtp::start(Script::default());
+    let dir = workdir("refused");
+    inputs(&dir, &["a@de.test"]);
+    for (msg, why) in [
+        ("Subject: no from\n\nbody\n", "no From header"),
+        (
+            "From: a@list.test\nSubject: one\nSubject: two\n\nb\n",
+            "header Subject appears twice",
+        ),
+        (
+            "From: a@list.test\nSubject: x\nBad Field: y\n\nb\n",
+            "has no valid name",
+        ),
+        (
+            "From: a@list.test\nSubject: x\nB\u{e4}d: y\n\nb\n",
+            "not a valid header field name",
+        ),
+        (
+            "From: Zo\u{eb} <z\u{eb}@list.test>\nSubject: x\n\nb\n",
+            "RFC 2047 can encode only the display name",
+        ),
+    ] {
+        std::fs::write(dir.join("msg.eml"), msg).expect("write");
+        let out = send(&dir, "refused", fake.port, &[]);
+        assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(why),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(fake.connections(), 0);
+}
+
+#[test]
+fn nothing_left_to_send_is_said_at_once_without_connecting() {
+    let fake = FakeSmtp::start(Script::default());
+    let dir = workdir("nothing");
+    inputs(&dir, &["a@de.test"]);
+    let out = send(&dir, "n", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains(&format!("connecting to 127.0.0.1:{} ...", fake.port)));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let t = Instant::now();
+    let out = send(&dir, "n", port, &[]);
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("nothing left to send (no connection opened)"),
+        "{stdout}"
+    );
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("connecting"));
+}
