@@ -33,12 +33,17 @@ impl Default for Script {
     }
 }
 
+/// One accepted transaction: (MAIL line, RCPT line, content).
+pub type Message = (String, String, Vec<u8>);
+
+type Kept = Mutex<Vec<Message>>;
+
 /// A running fake server.
 pub struct FakeSmtp {
     pub port: u16,
     pub connections: Arc<AtomicUsize>,
     /// Each accepted transaction: (MAIL line, RCPT line, content).
-    pub messages: Arc<Mutex<Vec<(String, String, Vec<u8>)>>>,
+    pub messages: Arc<Kept>,
 }
 
 impl FakeSmtp {
@@ -68,12 +73,10 @@ impl FakeSmtp {
         self.connections.load(Ordering::SeqCst)
     }
 
-    pub fn messages(&self) -> Vec<(String, String, Vec<u8>)> {
+    pub fn messages(&self) -> Vec<Message> {
         self.messages.lock().expect("lock").clone()
     }
 }
-
-type Kept = Mutex<Vec<(String, String, Vec<u8>)>>;
 
 fn serve(stream: TcpStream, script: &Script, kept: &Kept) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
