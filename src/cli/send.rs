@@ -373,6 +373,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
         )
         .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
     );
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
     let mut connecting_shown = false;
     let mut on_event = |ev: &Event, s: &send::Summary| {
         match ev {
