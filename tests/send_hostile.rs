@@ -72,22 +72,35 @@ fn suppressed(dir: &Path) -> Vec<String> {
 
 #[test]
 fn a_latin1_refusal_is_recorded_and_suppresses() {
-    let fake = FakeSmtp::start(Script {
-        rcpt: vec![(
-            "mueller@",
-            b"550 5.1.1 Benutzer unbekannt: m\xfcller\r\n".to_vec(),
-        )],
-        ..Script::default()
-    });
-    let dir = workdir("latin1");
-    inputs(&dir, &["mueller@de.test", "ok@de.test"]);
-    let out = send(&dir, "latin1", fake.port, &[]);
-    assert!(out.status.success(), "{}", text(&out));
-    let s = states(&dir);
-    assert_eq!(s[0].1, "rejected", "{s:?}");
-    assert_eq!(s[0].2, "550 5.1.1 Benutzer unbekannt: m\u{fc}ller");
-    assert_eq!(s[1].1, "accepted", "{s:?}");
-    assert_eq!(suppressed(&dir), vec!["mueller@de.test".to_string()]);
+    // one command at a time, and with PIPELINING (MAIL, RCPT, DATA in one write)
+    for (tag, extensions) in [("plain", vec![]), ("pipelined", vec!["PIPELINING"])] {
+        let fake = FakeSmtp::start(Script {
+            extensions,
+            rcpt: vec![(
+                "mueller@",
+                b"550 5.1.1 Benutzer unbekannt: m\xfcller\r\n".to_vec(),
+            )],
+            ..Script::default()
+        });
+        let dir = workdir(&format!("latin1-{tag}"));
+        inputs(&dir, &["mueller@de.test", "ok@de.test", "ok2@de.test"]);
+        let out = send(&dir, "latin1", fake.port, &[]);
+        assert!(out.status.success(), "{tag}: {}", text(&out));
+        let s = states(&dir);
+        assert_eq!(s[0].1, "rejected", "{tag}: {s:?}");
+        assert_eq!(s[0].2, "550 5.1.1 Benutzer unbekannt: m\u{fc}ller");
+        assert_eq!(
+            (s[1].1.as_str(), s[2].1.as_str()),
+            ("accepted", "accepted"),
+            "{tag}"
+        );
+        assert_eq!(
+            suppressed(&dir),
+            vec!["mueller@de.test".to_string()],
+            "{tag}"
+        );
+        assert_eq!(fake.messages().len(), 2, "{tag}");
+    }
 }
 
 #[test]
@@ -146,30 +159,32 @@ fn odd_bytes_or_a_long_line_after_queued_as_still_accept() {
 
 #[test]
 fn a_server_silent_after_data_is_named_and_costs_one_timeout() {
-    let fake = FakeSmtp::start(Script {
-        data: None,
-        ..Script::default()
-    });
-    let dir = workdir("silent-data");
-    inputs(&dir, &["a@de.test", "b@de.test"]);
-    let t = Instant::now();
-    let out = send(
-        &dir,
-        "silent",
-        fake.port,
-        &["--timeout", "1", "--retries", "3"],
-    );
-    let took = t.elapsed();
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("no reply to DATA in 1 s"), "{err}");
-    assert!(!err.contains("os error 11"), "{err}");
-    assert!(took < Duration::from_secs(6), "took {took:?}");
-    assert!(
-        states(&dir).iter().all(|s| s.1 == "pending"),
-        "{:?}",
-        states(&dir)
-    );
+    for (tag, extensions) in [("plain", vec![]), ("pipelined", vec!["PIPELINING"])] {
+        let fake = FakeSmtp::start(Script {
+            extensions,
+            data: None,
+            ..Script::default()
+        });
+        let dir = workdir(&format!("silent-data-{tag}"));
+        inputs(&dir, &["a@de.test", "b@de.test"]);
+        let t = Instant::now();
+        let out = send(
+            &dir,
+            "silent",
+            fake.port,
+            &["--timeout", "1", "--retries", "3"],
+        );
+        let took = t.elapsed();
+        assert_eq!(out.status.code(), Some(1), "{tag}: {}", text(&out));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("no reply to DATA in 1 s"), "{tag}: {err}");
+        assert!(!err.contains("os error 11"), "{err}");
+        // one timeout, not one per retry (before: 4 x 60 s plus pauses = 260 s)
+        assert!(took < Duration::from_secs(4), "{tag}: took {took:?}");
+        assert_eq!(fake.connections(), 1, "{tag}");
+        let s = states(&dir);
+        assert!(s.iter().all(|s| s.1 == "pending"), "{tag}: {s:?}");
+    }
 }
 
 #[test]

@@ -2,10 +2,12 @@
 //! server answered. Resumable: the store says who is done; a recipient caught between
 //! DATA and the reply is "uncertain" and is not sent again unless asked.
 
+pub mod auth;
 pub mod checks;
 pub mod conn;
 pub mod csvlist;
 pub mod dryrun;
+pub mod envelope;
 pub mod message;
 pub mod receipt;
 pub mod reply;

@@ -4,10 +4,11 @@
 //! it. Replies are read by [`super::reply`] (lossy, capped) and kept as read; a silent
 //! server is named with the command it did not answer.
 
+use super::auth::authenticate;
 use super::conn::{Conn, ConnError, TlsSetup};
+pub use super::envelope::Envelope;
+use super::envelope::{dot_stuff, orcpt, path_ok, xtext};
 use super::reply::Reply;
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::commands::Auth;
 use std::time::Duration;
 
 /// How the connection is protected.
@@ -102,22 +103,6 @@ pub enum TxResult {
     NotSent { reason: String },
 }
 
-/// Envelope and DSN parameters of one transaction.
-#[derive(Debug, Clone)]
-pub struct Envelope<'a> {
-    pub return_path: &'a str,
-    pub recipient: &'a str,
-    pub envelope_id: &'a str,
-}
-
-impl Envelope<'_> {
-    /// Whether an address of the envelope can only be sent with SMTPUTF8 (RFC 6531
-    /// section 3.4: a non-ASCII mailbox; domains are already A-labels where possible).
-    pub fn needs_smtputf8(&self) -> bool {
-        !self.return_path.is_ascii() || !self.recipient.is_ascii()
-    }
-}
-
 /// An open session.
 pub struct Session {
     conn: Conn,
@@ -136,7 +121,7 @@ pub struct Session {
     port: u16,
 }
 
-fn session_err(
+pub(super) fn session_err(
     cfg: &ServerConfig,
     what: &'static str,
     source: lettre::transport::smtp::Error,
@@ -149,7 +134,7 @@ fn session_err(
     }
 }
 
-fn setup_err(cfg: &ServerConfig, what: String) -> SmtpError {
+pub(super) fn setup_err(cfg: &ServerConfig, what: String) -> SmtpError {
     SmtpError::Setup {
         host: cfg.host.clone(),
         port: cfg.port,
@@ -164,67 +149,6 @@ fn tls_params(cfg: &ServerConfig) -> Result<TlsSetup, SmtpError> {
         config: std::sync::Arc::new(config),
         name: cfg.host.clone(),
     })
-}
-
-/// `xtext` (RFC 3461 section 4): `+`, `=` and characters outside `!`..`~` as `+HH`.
-pub fn xtext(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("+{b:02X}"));
-        }
-    }
-    out
-}
-
-/// `utf-8-addr-xtext` (RFC 6533 section 3): like xtext, but a non-ASCII character, and
-/// `+`, `=`, `\`, as `\x{HEX}` of its code point. Valid with or without SMTPUTF8.
-pub fn utf8_xtext(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        if ('!'..='~').contains(&c) && !matches!(c, '+' | '=' | '\\') {
-            out.push(c);
-        } else {
-            out.push_str(&format!("\\x{{{:X}}}", c as u32));
-        }
-    }
-    out
-}
-
-/// The ORCPT value of a recipient (RFC 3461 section 4.2; RFC 6533 for UTF-8 addresses).
-fn orcpt(recipient: &str) -> String {
-    if recipient.is_ascii() {
-        format!("rfc822;{}", xtext(recipient))
-    } else {
-        format!("utf-8;{}", utf8_xtext(recipient))
-    }
-}
-
-/// The message content as sent after DATA (RFC 5321 section 4.5.2): CRLF line ends, a
-/// leading dot doubled, and the terminating `.` line.
-fn dot_stuff(content: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(content.len() + 64);
-    for line in content.split_inclusive(|&b| b == b'\n') {
-        let mut body = line.strip_suffix(b"\n").unwrap_or(line);
-        body = body.strip_suffix(b"\r").unwrap_or(body);
-        if body.starts_with(b".") {
-            out.push(b'.');
-        }
-        out.extend_from_slice(body);
-        out.extend_from_slice(b"\r\n");
-    }
-    out.extend_from_slice(b".\r\n");
-    out
-}
-
-/// An address as a MAIL/RCPT path can carry it: no spaces, angle brackets or controls.
-fn path_ok(addr: &str) -> bool {
-    addr.contains('@')
-        && !addr
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '<' || c == '>')
 }
 
 impl Session {
@@ -489,65 +413,5 @@ impl Session {
         if self.primed.is_none() && self.usable() {
             let _ = self.conn.command("QUIT", "QUIT");
         }
-    }
-}
-
-/// AUTH PLAIN, else LOGIN, as the server offers (RFC 4954).
-fn authenticate(
-    conn: &mut Conn,
-    ehlo: &Reply,
-    cfg: &ServerConfig,
-    user: &str,
-    pass: &str,
-) -> Result<(), SmtpError> {
-    let offered = ehlo.params("AUTH").unwrap_or_default();
-    let has = |m: &str| offered.iter().any(|o| o.eq_ignore_ascii_case(m));
-    let creds = Credentials::new(user.to_string(), pass.to_string());
-    let fail = |e: ConnError| setup_err(cfg, format!("authentication: {e}"));
-    let lettre_err = |e| session_err(cfg, "authentication", e);
-    let auth_line = |a: Auth| a.to_string().trim_end().to_string();
-    let last = if has("PLAIN") {
-        let a = Auth::new(Mechanism::Plain, creds, None).map_err(lettre_err)?;
-        conn.command(&auth_line(a), "AUTH").map_err(fail)?
-    } else if has("LOGIN") {
-        let r = conn.command("AUTH LOGIN", "AUTH").map_err(fail)?;
-        let mut last = r;
-        // RFC-less but universal: the challenges are "Username:" then "Password:"
-        for challenge in ["Username:", "Password:"] {
-            if last.code != 334 {
-                break;
-            }
-            let a = Auth::new(Mechanism::Login, creds.clone(), Some(challenge.into()))
-                .map_err(lettre_err)?;
-            last = conn.command(&auth_line(a), "AUTH").map_err(fail)?;
-        }
-        last
-    } else {
-        return Err(setup_err(
-            cfg,
-            format!(
-                "authentication: the server offers no mechanism we speak (PLAIN, LOGIN); it offers: {}",
-                offered.join(" ")
-            ),
-        ));
-    };
-    if last.code != 235 {
-        return Err(setup_err(
-            cfg,
-            format!("authentication refused: {}", last.text()),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_is_dot_stuffed_and_terminated() {
-        assert_eq!(dot_stuff(b"a\n.b\r\n..c"), b"a\r\n..b\r\n...c\r\n.\r\n");
-        assert_eq!(utf8_xtext("m\u{fc}ller+x@b"), "m\\x{FC}ller\\x{2B}x@b");
-        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
     }
 }
