@@ -279,6 +279,16 @@ fn a_dry_run_opens_nothing_and_leaves_the_store_as_it_was() {
     );
     let copy = std::fs::read_to_string(dir.join("out/0003.eml")).expect("copy");
     assert!(copy.contains("To: c@de.test\r\n") && copy.contains("MIME-Version: 1.0\r\n"));
+    // a From domain not aligned with --from is warned about, not refused
+    std::fs::write(
+        dir.join("msg.eml"),
+        MSG.replace("news@list.test", "news@other.example"),
+    )
+    .expect("write");
+    let out = send(&dir, "dry-new", fake.port, &["--dry-run", "--limit", "1"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: the message's From domain 'other.example' and the envelope domain 'list.test' (--from) are not aligned for DMARC"), "{err}");
     assert_eq!(fake.connections(), connections, "a dry run connected");
     assert_eq!(
         std::fs::read(dir.join("rebound.db")).expect("store"),

@@ -340,4 +340,51 @@ mod tests {
         std::fs::write(&p, "just some text without headers").unwrap();
         assert!(Template::load(&p).is_err());
     }
+
+    fn load(name: &str, text: &str) -> Result<Template, TemplateError> {
+        let dir = std::env::temp_dir().join(format!("rebound-tpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        Template::load(&p)
+    }
+
+    fn render(t: &Template) -> String {
+        let f = serde_json::Map::new();
+        String::from_utf8(t.render(&f, "a@x.example", "id@x", "c", 1, "D")).unwrap()
+    }
+
+    #[test]
+    fn mime_headers_are_added_only_when_the_template_has_none() {
+        let t = load(
+            "plain.eml",
+            "From: a@list.example\nSubject: caf\u{e9}\n\nna\u{ef}ve\n",
+        )
+        .unwrap();
+        assert_eq!(t.from.as_deref(), Some("a@list.example"));
+        let out = render(&t);
+        assert!(out.contains("Subject: =?UTF-8?Q?caf=C3=A9?=\r\n"), "{out}");
+        assert!(out.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\nna=C3=AFve\r\n"), "{out}");
+        let ascii = render(&load("ascii.eml", "From: a@l.example\nSubject: s\n\nplain\n").unwrap());
+        assert!(
+            ascii.contains("Content-Transfer-Encoding: 7bit\r\n"),
+            "{ascii}"
+        );
+
+        let own = "From: a@l.example\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>caf\u{e9}</p>\n";
+        let out = render(&load("own.eml", own).unwrap());
+        assert_eq!(out.matches("MIME-Version").count(), 1, "{out}");
+        assert!(out.contains("Content-Type: text/html; charset=utf-8\r\n"));
+        assert!(out.ends_with("\r\n\r\n<p>caf\u{e9}</p>\r\n"), "{out}");
+
+        let long = format!("{own}{}\n", "x".repeat(1200));
+        let e = load("long.eml", &long).unwrap_err().to_string();
+        assert!(e.contains("body line 2 has 1200 octets"), "{e}");
+        // without MIME headers of its own the same line is sent quoted-printable
+        let long = format!("From: a@l.example\nSubject: s\n\n{}\n", "x".repeat(1200));
+        let out = render(&load("long2.eml", &long).unwrap());
+        assert!(out.split("\r\n").all(|l| l.len() <= 998));
+        assert!(out.contains("quoted-printable"));
+    }
 }
