@@ -390,3 +390,30 @@ fn nothing_left_to_send_is_said_at_once_without_connecting() {
     );
     assert!(!String::from_utf8_lossy(&out.stderr).contains("connecting"));
 }
+
+#[test]
+fn a_server_that_never_greets_costs_one_timeout() {
+    // accepts connections and says nothing
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in listener.incoming().flatten() {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            held.push(s);
+        }
+    });
+    let dir = workdir("no-greeting");
+    inputs(&dir, &["a@de.test"]);
+    let t = Instant::now();
+    let out = send(&dir, "mute", port, &["--timeout", "1"]);
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no reply to the greeting in 1 s"), "{err}");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(states(&dir)[0].1, "pending");
+}

@@ -72,6 +72,22 @@ pub enum ConnError {
     Timeout { what: String, after: Duration },
     /// The connection failed while writing `what` or reading its reply.
     Lost { what: String, why: String },
+    /// No connection could be made; `timed_out`: the server never answered the attempt.
+    NoConnection { why: String, timed_out: bool },
+}
+
+impl ConnError {
+    /// The server stayed silent (as opposed to refusing or closing).
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            ConnError::Timeout { .. }
+                | ConnError::NoConnection {
+                    timed_out: true,
+                    ..
+                }
+        )
+    }
 }
 
 impl std::fmt::Display for ConnError {
@@ -81,6 +97,7 @@ impl std::fmt::Display for ConnError {
                 write!(f, "no reply to {what} in {}", seconds(*after))
             }
             ConnError::Lost { what, why } => write!(f, "{what}: {why}"),
+            ConnError::NoConnection { why, .. } => f.write_str(why),
         }
     }
 }
@@ -111,11 +128,12 @@ impl Conn {
         port: u16,
         timeout: Duration,
         tls: Option<&TlsSetup>,
-    ) -> Result<Conn, String> {
+    ) -> Result<Conn, ConnError> {
+        let no = |why: String, timed_out: bool| ConnError::NoConnection { why, timed_out };
         let addrs = (host, port)
             .to_socket_addrs()
-            .map_err(|e| format!("cannot resolve '{host}': {e}"))?;
-        let mut last = format!("'{host}' resolves to no address");
+            .map_err(|e| no(format!("cannot resolve '{host}': {e}"), false))?;
+        let mut last = no(format!("'{host}' resolves to no address"), false);
         let mut tcp = None;
         for a in addrs {
             match TcpStream::connect_timeout(&a, timeout) {
@@ -124,9 +142,12 @@ impl Conn {
                     break;
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {
-                    last = format!("no connection to {a} in {}", seconds(timeout));
+                    last = no(
+                        format!("no connection to {a} in {}", seconds(timeout)),
+                        true,
+                    );
                 }
-                Err(e) => last = format!("connecting to {a}: {e}"),
+                Err(e) => last = no(format!("connecting to {a}: {e}"), false),
             }
         }
         let tcp = tcp.ok_or(last)?;
@@ -134,7 +155,7 @@ impl Conn {
         let _ = tcp.set_read_timeout(Some(timeout));
         let _ = tcp.set_write_timeout(Some(timeout));
         let stream = match tls {
-            Some(t) => wrap(tcp, t)?,
+            Some(t) => wrap(tcp, t).map_err(|why| no(why, false))?,
             None => Stream::Plain(tcp),
         };
         Ok(Conn {

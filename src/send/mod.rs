@@ -378,17 +378,19 @@ fn worker(
     }
 }
 
-/// Opens a session, trying a few times with growing pauses.
+/// Opens a session, trying up to three times with growing pauses (0.5 s, 1 s) between;
+/// a server that stayed silent is not tried again (each try would cost the timeout).
 fn connect(cfg: &SendConfig) -> Result<Session, String> {
-    let mut last = String::new();
-    for attempt in 0..3u32 {
+    let mut attempt = 0u32;
+    loop {
         match Session::open(&cfg.server) {
             Ok(s) => return Ok(s),
-            Err(e) => last = e.to_string(),
+            Err(e) if e.timed_out() || attempt >= 2 => return Err(e.to_string()),
+            Err(_) => {}
         }
         std::thread::sleep(Duration::from_millis(500 * (1 << attempt)));
+        attempt += 1;
     }
-    Err(last)
 }
 
 /// The Message-ID, ENVID and VERP token of each recipient: derived from the campaign,

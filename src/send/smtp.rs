@@ -57,7 +57,22 @@ pub enum SmtpError {
         host: String,
         port: u16,
         what: String,
+        /// The server stayed silent (no connection or no reply in time).
+        timed_out: bool,
     },
+}
+
+impl SmtpError {
+    /// The server stayed silent: trying again at once would wait as long again.
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            SmtpError::Setup {
+                timed_out: true,
+                ..
+            }
+        )
+    }
 }
 
 /// The stage of a transaction a reply or a failure belongs to.
@@ -139,6 +154,17 @@ pub(super) fn setup_err(cfg: &ServerConfig, what: String) -> SmtpError {
         host: cfg.host.clone(),
         port: cfg.port,
         what,
+        timed_out: false,
+    }
+}
+
+/// A connection failure, silent or not.
+fn conn_err(cfg: &ServerConfig, e: ConnError) -> SmtpError {
+    SmtpError::Setup {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        timed_out: e.timed_out(),
+        what: e.to_string(),
     }
 }
 
@@ -158,9 +184,9 @@ impl Session {
             TlsMode::Tls => Some(tls_params(cfg)?),
             TlsMode::Starttls | TlsMode::None => None,
         };
-        let mut conn = Conn::connect(&cfg.host, cfg.port, cfg.timeout, tls.as_ref())
-            .map_err(|e| setup_err(cfg, e))?;
-        let fail = |e: ConnError| setup_err(cfg, e.to_string());
+        let fail = |e: ConnError| conn_err(cfg, e);
+        let mut conn =
+            Conn::connect(&cfg.host, cfg.port, cfg.timeout, tls.as_ref()).map_err(fail)?;
         let refused =
             |what: &str, r: &Reply| setup_err(cfg, format!("{what} refused: {}", r.text()));
         let greeting = conn.read("the greeting").map_err(fail)?;
