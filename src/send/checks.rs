@@ -223,8 +223,19 @@ pub fn encode_field(field: &str) -> String {
                     if display.is_ascii() {
                         return m.trim().to_string();
                     }
-                    let unquoted = unquote(display);
-                    format!("{} {}", encoded_words(&unquoted, first), addr.trim())
+                    let words = encoded_words(&unquote(display), first);
+                    // a line with encoded-words stays within 76 characters (RFC 2047
+                    // section 2): the address goes on a line of its own when needed
+                    let mut last = words.rsplit("\r\n").next().unwrap_or("").len();
+                    if !words.contains('\n') {
+                        last += name.len() + 2; // on the field's first line
+                    }
+                    let sep = if last + 1 + addr.trim().len() > 76 {
+                        "\r\n "
+                    } else {
+                        " "
+                    };
+                    format!("{words}{sep}{}", addr.trim())
                 })
                 .collect();
             format!("{name}: {}", parts.join(",\r\n "))

@@ -171,3 +171,29 @@ fn dmarc_alignment_by_organisational_domain() {
         Some("news@example.org".into())
     );
 }
+
+#[test]
+fn property_encoded_display_names_decode_back_within_limits() {
+    let mut rng = Rng(0xd15b_1a7e);
+    for case in 0..1000 {
+        let len = 1 + (rng.next() % 60) as usize;
+        let name: String = (0..len)
+            .map(|_| ALPHABET[(rng.next() % ALPHABET.len() as u64) as usize])
+            .collect();
+        // a display name as a person writes it: single spaces, quoted when it has specials
+        let name = format!("{}\u{eb}", name.replace(['\t', '"', '\\'], " "));
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let f = encode_field(&format!("From: \"{name}\" <news@list.example>"));
+        assert!(f.is_ascii(), "case {case}");
+        for line in f.split("\r\n") {
+            assert!(line.len() <= 76, "case {case}: {line:?}");
+        }
+        let msg = format!("{f}\r\n\r\nb\r\n");
+        let m = mail_parser::MessageParser::default()
+            .parse(msg.as_bytes())
+            .unwrap();
+        let a = m.from().and_then(|f| f.first()).expect("a mailbox");
+        assert_eq!(a.name(), Some(name.as_str()), "case {case}: {f:?}");
+        assert_eq!(a.address(), Some("news@list.example"), "case {case}");
+    }
+}
