@@ -39,8 +39,6 @@ fn send(dir: &Path, campaign: &str, port: u16, extra: &[&str]) -> std::process::
         "127.0.0.1",
         "--port",
         &port,
-        "--tls",
-        "none",
         "--concurrency",
         "1",
         "--retry-delay",
@@ -48,6 +46,9 @@ fn send(dir: &Path, campaign: &str, port: u16, extra: &[&str]) -> std::process::
         "--db",
         "rebound.db",
     ];
+    if !extra.contains(&"--tls") {
+        args.extend(["--tls", "none"]);
+    }
     args.extend(extra);
     rebound(dir, &args)
 }
@@ -416,4 +417,14 @@ fn a_server_that_never_greets_costs_one_timeout() {
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 1);
     assert_eq!(states(&dir)[0].1, "pending");
+
+    // the same with TLS from the first byte: the handshake gets no answer
+    let t = Instant::now();
+    let out = send(&dir, "mute", port, &["--timeout", "1", "--tls", "tls"]);
+    let took = t.elapsed();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no TLS handshake reply in 1 s"), "{err}");
+    assert!(took < Duration::from_secs(4), "took {took:?}");
+    assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 }

@@ -52,15 +52,26 @@ impl Write for Stream {
 }
 
 /// Wraps a TCP stream in TLS and completes the handshake (so its errors show here).
-fn wrap(tcp: TcpStream, tls: &TlsSetup) -> Result<Stream, String> {
+fn wrap(tcp: TcpStream, tls: &TlsSetup, timeout: Duration) -> Result<Stream, ConnError> {
+    let fail = |why: String| ConnError::NoConnection {
+        why,
+        timed_out: false,
+    };
     let name = ServerName::try_from(tls.name.clone())
-        .map_err(|e| format!("server name '{}': {e}", tls.name))?;
+        .map_err(|e| fail(format!("server name '{}': {e}", tls.name)))?;
     let mut conn =
-        ClientConnection::new(tls.config.clone(), name).map_err(|e| format!("TLS: {e}"))?;
+        ClientConnection::new(tls.config.clone(), name).map_err(|e| fail(format!("TLS: {e}")))?;
     let mut tcp = tcp;
     while conn.is_handshaking() {
-        conn.complete_io(&mut tcp)
-            .map_err(|e| format!("TLS handshake: {e}"))?;
+        conn.complete_io(&mut tcp).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                ConnError::NoConnection {
+                    why: format!("no TLS handshake reply in {}", seconds(timeout)),
+                    timed_out: true,
+                }
+            }
+            _ => fail(format!("TLS handshake: {e}")),
+        })?;
     }
     Ok(Stream::Tls(Box::new(StreamOwned::new(conn, tcp))))
 }
@@ -72,6 +83,8 @@ pub enum ConnError {
     Timeout { what: String, after: Duration },
     /// The connection failed while writing `what` or reading its reply.
     Lost { what: String, why: String },
+    /// The server took none of `what` within the timeout (it stopped reading).
+    WriteTimeout { what: String, after: Duration },
     /// No connection could be made; `timed_out`: the server never answered the attempt.
     NoConnection { why: String, timed_out: bool },
 }
@@ -97,6 +110,13 @@ impl std::fmt::Display for ConnError {
                 write!(f, "no reply to {what} in {}", seconds(*after))
             }
             ConnError::Lost { what, why } => write!(f, "{what}: {why}"),
+            ConnError::WriteTimeout { what, after } => {
+                write!(
+                    f,
+                    "the server took nothing of {what} for {}",
+                    seconds(*after)
+                )
+            }
             ConnError::NoConnection { why, .. } => f.write_str(why),
         }
     }
@@ -155,7 +175,7 @@ impl Conn {
         let _ = tcp.set_read_timeout(Some(timeout));
         let _ = tcp.set_write_timeout(Some(timeout));
         let stream = match tls {
-            Some(t) => wrap(tcp, t).map_err(|why| no(why, false))?,
+            Some(t) => wrap(tcp, t, timeout)?,
             None => Stream::Plain(tcp),
         };
         Ok(Conn {
@@ -166,19 +186,23 @@ impl Conn {
     }
 
     /// Turns the plain connection into TLS (after `STARTTLS` was accepted).
-    pub fn upgrade(&mut self, tls: &TlsSetup) -> Result<(), String> {
+    pub fn upgrade(&mut self, tls: &TlsSetup) -> Result<(), ConnError> {
+        let fail = |why: &str| ConnError::NoConnection {
+            why: why.to_string(),
+            timed_out: false,
+        };
         if !self.stream.buffer().is_empty() {
             // bytes the server sent before TLS must not be read as if protected
-            return Err("the server sent data before the TLS handshake".into());
+            return Err(fail("the server sent data before the TLS handshake"));
         }
         match std::mem::replace(self.stream.get_mut(), Stream::Gone) {
             Stream::Plain(tcp) => {
-                *self.stream.get_mut() = wrap(tcp, tls)?;
+                *self.stream.get_mut() = wrap(tcp, tls, self.timeout)?;
                 Ok(())
             }
             other => {
                 *self.stream.get_mut() = other;
-                Err("the connection is already protected".into())
+                Err(fail("the connection is already protected"))
             }
         }
     }
@@ -194,8 +218,8 @@ impl Conn {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
             );
             if timed_out {
-                ConnError::Timeout {
-                    what: format!("{what} (the server stopped reading)"),
+                ConnError::WriteTimeout {
+                    what: what.to_string(),
                     after: self.timeout,
                 }
             } else {

@@ -211,8 +211,7 @@ impl Session {
                 return Err(refused("STARTTLS", &r));
             }
             let p = tls_params(cfg)?;
-            conn.upgrade(&p)
-                .map_err(|e| setup_err(cfg, format!("STARTTLS: {e}")))?;
+            conn.upgrade(&p).map_err(fail)?;
             ehlo = conn.command(&hello, "EHLO").map_err(fail)?;
             if !ehlo.is_positive() {
                 return Err(refused("EHLO", &ehlo));
