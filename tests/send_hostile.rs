@@ -428,3 +428,27 @@ fn a_server_that_never_greets_costs_one_timeout() {
     assert!(took < Duration::from_secs(4), "took {took:?}");
     assert_eq!(accepted.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
+
+#[test]
+fn auth_login_is_used_when_plain_is_not_offered() {
+    let fake = FakeSmtp::start(Script {
+        extensions: vec!["AUTH LOGIN"],
+        ..Script::default()
+    });
+    let dir = workdir("auth-login");
+    inputs(&dir, &["a@de.test"]);
+    std::fs::write(dir.join("pw"), "secret\n").expect("write");
+    let out = send(
+        &dir,
+        "auth",
+        fake.port,
+        &["--user", "news", "--password-file", "pw"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // base64 of "news" and "secret"
+    assert_eq!(
+        *fake.auth.lock().expect("lock"),
+        vec!["AUTH LOGIN", "bmV3cw==", "c2VjcmV0"]
+    );
+    assert_eq!(states(&dir)[0].1, "accepted");
+}

@@ -44,6 +44,8 @@ pub struct FakeSmtp {
     pub connections: Arc<AtomicUsize>,
     /// Each accepted transaction: (MAIL line, RCPT line, content).
     pub messages: Arc<Kept>,
+    /// Every line the client sent during AUTH (the command and its responses).
+    pub auth: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeSmtp {
@@ -52,13 +54,14 @@ impl FakeSmtp {
         let port = listener.local_addr().expect("addr").port();
         let connections = Arc::new(AtomicUsize::new(0));
         let messages = Arc::new(Mutex::new(Vec::new()));
-        let (c, m) = (connections.clone(), messages.clone());
+        let auth = Arc::new(Mutex::new(Vec::new()));
+        let (c, m, a) = (connections.clone(), messages.clone(), auth.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 c.fetch_add(1, Ordering::SeqCst);
-                let (script, m) = (script.clone(), m.clone());
+                let (script, m, a) = (script.clone(), m.clone(), a.clone());
                 std::thread::spawn(move || {
-                    let _ = serve(stream, &script, &m);
+                    let _ = serve(stream, &script, &m, &a);
                 });
             }
         });
@@ -66,6 +69,7 @@ impl FakeSmtp {
             port,
             connections,
             messages,
+            auth,
         }
     }
 
@@ -78,7 +82,12 @@ impl FakeSmtp {
     }
 }
 
-fn serve(stream: TcpStream, script: &Script, kept: &Kept) -> std::io::Result<()> {
+fn serve(
+    stream: TcpStream,
+    script: &Script,
+    kept: &Kept,
+    auth: &Mutex<Vec<String>>,
+) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut w = stream.try_clone()?;
     let mut r = BufReader::new(stream);
@@ -150,6 +159,20 @@ fn serve(stream: TcpStream, script: &Script, kept: &Kept) -> std::io::Result<()>
                         return Ok(());
                     }
                 }
+            }
+            "AUTH" => {
+                // LOGIN (RFC-less but universal): user and password, base64, one per line
+                auth.lock().expect("lock").push(text.clone());
+                if text.eq_ignore_ascii_case("AUTH LOGIN") {
+                    for challenge in [&b"334 VXNlcm5hbWU6\r\n"[..], b"334 UGFzc3dvcmQ6\r\n"] {
+                        w.write_all(challenge)?;
+                        let mut l = Vec::new();
+                        r.read_until(b'\n', &mut l)?;
+                        let l = String::from_utf8_lossy(&l).trim_end().to_string();
+                        auth.lock().expect("lock").push(l);
+                    }
+                }
+                w.write_all(b"235 2.7.0 Authentication successful\r\n")?;
             }
             "RSET" | "NOOP" => w.write_all(b"250 2.0.0 Ok\r\n")?,
             "QUIT" => {
