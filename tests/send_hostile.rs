@@ -452,3 +452,25 @@ fn auth_login_is_used_when_plain_is_not_offered() {
     );
     assert_eq!(states(&dir)[0].1, "accepted");
 }
+
+#[test]
+fn a_refusal_followed_by_a_hang_up_is_still_recorded() {
+    let fake = FakeSmtp::start(Script {
+        extensions: vec!["PIPELINING"],
+        rcpt: vec![(
+            "gone@",
+            b"550 5.1.1 <gone@de.test>: no such user\r\n".to_vec(),
+        )],
+        hang_up_after_rcpt: true,
+        ..Script::default()
+    });
+    let dir = workdir("hang-up");
+    inputs(&dir, &["gone@de.test", "ok@de.test"]);
+    let out = send(&dir, "hangup", fake.port, &[]);
+    assert!(out.status.success(), "{}", text(&out));
+    let s = states(&dir);
+    assert_eq!(s[0].1, "rejected", "{s:?}");
+    assert_eq!(s[0].2, "550 5.1.1 <gone@de.test>: no such user");
+    assert_eq!(s[1].1, "accepted", "{s:?}");
+    assert_eq!(fake.connections(), 2);
+}

@@ -330,7 +330,19 @@ impl Session {
             for stage in stages {
                 match self.conn.read(stage.command()) {
                     Ok(r) => replies.push(r),
-                    Err(e) => return self.lost(stage, e),
+                    Err(e) => {
+                        // a refusal read before the connection went is still the answer
+                        let earlier = stages
+                            .into_iter()
+                            .zip(&replies)
+                            .find(|(_, r)| !r.is_positive());
+                        if let Some((st, r)) = earlier {
+                            let r = r.clone();
+                            self.broken = true;
+                            return self.refused(st, &r);
+                        }
+                        return self.lost(stage, e);
+                    }
                 }
             }
             let refused = replies[..2].iter().any(|r| !r.is_positive());

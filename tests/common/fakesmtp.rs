@@ -16,6 +16,9 @@ pub struct Script {
     pub extensions: Vec<&'static str>,
     /// The reply to RCPT for a recipient containing the key, else `250 2.1.5 Ok`.
     pub rcpt: Vec<(&'static str, Vec<u8>)>,
+    /// Close the connection right after a scripted RCPT reply (a server that refuses
+    /// and hangs up without answering the pipelined DATA).
+    pub hang_up_after_rcpt: bool,
     /// The reply to DATA; `None`: say nothing (and keep the connection open).
     pub data: Option<Vec<u8>>,
     /// The reply after the content's final dot; `None`: say nothing.
@@ -27,6 +30,7 @@ impl Default for Script {
         Script {
             extensions: Vec::new(),
             rcpt: Vec::new(),
+            hang_up_after_rcpt: false,
             data: Some(b"354 go ahead\r\n".to_vec()),
             content: Some(b"250 2.0.0 Ok: queued as FAKE1\r\n".to_vec()),
         }
@@ -119,13 +123,20 @@ fn serve(
             }
             "RCPT" => {
                 rcpt = text;
-                let reply = script
+                let scripted = script
                     .rcpt
                     .iter()
                     .find(|(k, _)| rcpt.contains(k))
-                    .map(|(_, v)| v.clone())
-                    .unwrap_or_else(|| b"250 2.1.5 Ok\r\n".to_vec());
-                w.write_all(&reply)?;
+                    .map(|(_, v)| v.clone());
+                match scripted {
+                    Some(reply) => {
+                        w.write_all(&reply)?;
+                        if script.hang_up_after_rcpt {
+                            return Ok(());
+                        }
+                    }
+                    None => w.write_all(b"250 2.1.5 Ok\r\n")?,
+                }
             }
             "DATA" => {
                 let Some(reply) = &script.data else {
