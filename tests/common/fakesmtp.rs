@@ -3,8 +3,10 @@
 //! content. One thread per connection, no PIPELINING (one reply per command); it counts
 //! connections and keeps every message it accepted.
 
+use super::{query, rebound};
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -193,4 +195,67 @@ fn serve(
             _ => w.write_all(b"502 5.5.2 Error: command not recognized\r\n")?,
         }
     }
+}
+
+// Helpers for `rebound send` runs against a fake server.
+
+pub const FROM: &str = "bounces@list.test";
+pub const MSG: &str =
+    "From: News <news@list.test>\nSubject: Hello {{first_name}}\n\nHi {{first_name}}.\n";
+
+pub fn inputs(dir: &Path, emails: &[&str]) {
+    let mut csv = String::from("email,first_name\n");
+    for (i, e) in emails.iter().enumerate() {
+        csv.push_str(&format!("{e},N{i}\n"));
+    }
+    std::fs::write(dir.join("list.csv"), csv).expect("write list");
+    std::fs::write(dir.join("msg.eml"), MSG).expect("write message");
+}
+
+pub fn send_fake(dir: &Path, campaign: &str, port: u16, extra: &[&str]) -> std::process::Output {
+    let port = port.to_string();
+    let mut args = vec![
+        "send",
+        "--campaign",
+        campaign,
+        "--recipients",
+        "list.csv",
+        "--message",
+        "msg.eml",
+        "--from",
+        FROM,
+        "--server",
+        "127.0.0.1",
+        "--port",
+        &port,
+        "--concurrency",
+        "1",
+        "--retry-delay",
+        "0",
+        "--db",
+        "rebound.db",
+    ];
+    if !extra.contains(&"--tls") {
+        args.extend(["--tls", "none"]);
+    }
+    args.extend(extra);
+    rebound(dir, &args)
+}
+
+/// (email, state, reply) of every recipient.
+pub fn states(dir: &Path) -> Vec<(String, String, String)> {
+    query(
+        &dir.join("rebound.db"),
+        "SELECT email, state, coalesce(reply, '') FROM recipients ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone()))
+    .collect()
+}
+
+pub fn suppressed(dir: &Path) -> Vec<String> {
+    query(&dir.join("rebound.db"), "SELECT display FROM suppressions")
+        .into_iter()
+        .map(|r| r[0].clone())
+        .collect()
 }
