@@ -267,4 +267,31 @@ mod tests {
             Err(ReadError::Malformed(_))
         ));
     }
+
+    #[test]
+    fn random_bytes_never_panic_and_stay_capped() {
+        let mut x: u64 = 0x5eed_5a7e;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        const PIECES: &[&[u8]] = &[
+            b"250", b"550", b"-", b" ", b"\r\n", b"\n", b"\r", b"\xff", b"\xc3", b"x", b"12",
+            b"999", b"\x00",
+        ];
+        for _ in 0..20_000 {
+            let n = (next() % 40) as usize;
+            let mut wire = Vec::new();
+            for _ in 0..n {
+                wire.extend_from_slice(PIECES[(next() % PIECES.len() as u64) as usize]);
+            }
+            let mut r = std::io::BufReader::with_capacity(7, &wire[..]);
+            while let Ok(reply) = read_reply(&mut r) {
+                assert!((200..600).contains(&reply.code));
+                assert!(reply.text().len() <= 2 * KEEP + 64);
+            }
+        }
+    }
 }
