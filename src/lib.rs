@@ -20,6 +20,7 @@ pub mod poll;
 pub mod report;
 pub mod send;
 pub mod store;
+pub mod tlsconfig;
 pub mod verp;
 
 pub use decode::{decode, Action, Blocklist, Bounce, Evidence, Keys, Reason, Report};

@@ -20,6 +20,16 @@ use std::time::Duration;
 /// A recipient caught between DATA and the reply is "uncertain" and is not resent
 /// unless --resend-uncertain. Addresses on the suppression list are skipped.
 ///
+/// Before anything is sent the message is checked (From present, RFC 5322 header
+/// fields, no duplicate Subject/From, lines within 998 octets); non-ASCII header text
+/// is RFC 2047 encoded; a message without MIME headers is sent as text/plain UTF-8.
+/// A From domain not aligned (DMARC, relaxed) with the --from domain is warned about.
+/// An address with a non-ASCII local part is sent with SMTPUTF8 when the server offers
+/// it, else kept "deferred" with that reason (not a bounce).
+///
+/// --dry-run renders the copies with their envelopes and touches neither the store
+/// nor the network; --test-to sends one copy to a test address, recorded nowhere.
+///
 /// Options can also come from rebound.toml, section [send] (same names, with _
 /// for -); the command line wins.
 ///
@@ -28,6 +38,8 @@ use std::time::Duration;
 ///       --message nov.eml --from bounces@list.example --server smtp.example.org --user news
 ///   rebound send --campaign test --recipients t.csv --message m.eml \
 ///       --from bounces@localhost.test --server 127.0.0.1 --port 2525 --tls none
+///   rebound send --campaign nov --recipients list.csv --message nov.eml \
+///       --from bounces@list.example --dry-run --limit 3
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -106,6 +118,29 @@ pub struct Args {
     /// Name to give in EHLO (default: the domain of --from).
     #[arg(long)]
     hello: Option<String>,
+    /// Seconds to wait for the connection and for each server reply [default: 60].
+    /// A server silent for that long is named ("no reply to DATA in 60 s").
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<f64>,
+    /// Render the copies with their envelopes (MAIL FROM, RCPT TO) instead of sending:
+    /// to standard output, or to --dry-run-dir. Opens neither the store nor a connection.
+    #[arg(long, conflicts_with = "test_to")]
+    dry_run: bool,
+    /// With --dry-run: only the first N copies [default: all].
+    #[arg(long, value_name = "N", requires = "dry_run")]
+    limit: Option<usize>,
+    /// With --dry-run: write NNNN.eml per copy and envelopes.txt into DIR instead of
+    /// standard output.
+    #[arg(long, value_name = "DIR", requires = "dry_run")]
+    dry_run_dir: Option<PathBuf>,
+    /// Send one rendered copy to ADDR (return path: --from as given) and record nothing:
+    /// the campaign, the store and the suppression list are left as they are.
+    #[arg(long, value_name = "ADDR")]
+    test_to: Option<String>,
+    /// With --test-to: the list row (1 = the first valid row) whose fields fill the copy
+    /// [default: 1].
+    #[arg(long, value_name = "N", requires = "test_to")]
+    test_row: Option<usize>,
 }
 
 /// The `[send]` section of rebound.toml.
@@ -129,6 +164,7 @@ struct FileConfig {
     retries: Option<u32>,
     retry_delay: Option<f64>,
     hello: Option<String>,
+    timeout: Option<f64>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -217,6 +253,8 @@ fn config(args: &Args) -> Result<SendConfig> {
         Some(var) => std::env::var(var)
             .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
             .into_bytes(),
+        // a dry run or a test copy leaves the store alone: its tokens are examples
+        None if args.dry_run || args.test_to.is_some() => b"rebound dry run".to_vec(),
         None => rebound::store::Store::open(&args.db)?.verp_secret()?,
     };
     Ok(SendConfig {
@@ -282,6 +320,10 @@ fn server_config(args: &Args, f: &FileConfig) -> Result<(String, ServerConfig)> 
         .rsplit_once('@')
         .map_or("localhost", |(_, d)| d)
         .to_string();
+    let timeout = args.timeout.or(f.timeout).unwrap_or(60.0);
+    if !(0.01..=3600.0).contains(&timeout) {
+        bail!("--timeout must be between 0.01 and 3600 seconds");
+    }
     let server = ServerConfig {
         host: args
             .server
@@ -296,7 +338,7 @@ fn server_config(args: &Args, f: &FileConfig) -> Result<(String, ServerConfig)> 
         ca_file: args.ca_file.clone().or(f.ca_file.clone()),
         insecure: args.insecure,
         hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),
-        timeout: Duration::from_secs(60),
+        timeout: Duration::from_secs_f64(timeout),
     };
     Ok((from, server))
 }
@@ -337,17 +379,99 @@ pub(super) fn server_from_file(
         policy: None,
         config: config.to_path_buf(),
         hello: None,
+        timeout: None,
+        dry_run: false,
+        limit: None,
+        dry_run_dir: None,
+        test_to: None,
+        test_row: None,
     };
     server_config(&args, &f).map(Some)
 }
 
+/// `--dry-run`: the copies on standard output or in a folder.
+fn dry_run(args: &Args, cfg: &SendConfig) -> Result<ExitCode> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let s = send::dryrun::dry_run(cfg, args.limit, args.dry_run_dir.as_deref(), &mut out)?;
+    for p in &s.problems {
+        eprintln!("rebound: {}: {p}", cfg.recipients.display());
+    }
+    if let Some(w) = &s.warning {
+        eprintln!("rebound: warning: {w}");
+    }
+    let wher = match &args.dry_run_dir {
+        Some(d) => format!(" into '{}'", d.display()),
+        None => String::new(),
+    };
+    eprintln!(
+        "rebound: dry run of campaign '{}': {} of {} copies rendered{wher}; nothing sent, nothing recorded (Message-ID and VERP token are examples: a real run derives them from the store)",
+        cfg.campaign, s.rendered, s.listed
+    );
+    if s.need_smtputf8 > 0 {
+        eprintln!(
+            "rebound: {} of them need a server that offers SMTPUTF8 (a non-ASCII address)",
+            s.need_smtputf8
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--test-to`: one copy to a test address, recorded nowhere.
+fn test_to(args: &Args, cfg: &SendConfig, to: &str) -> Result<ExitCode> {
+    if let Err(why) = rebound::address::Address::parse(to) {
+        bail!("--test-to '{to}' is not a valid address: {why}");
+    }
+    let row = args.test_row.unwrap_or(1);
+    eprintln!(
+        "rebound: connecting to {}:{} ...",
+        cfg.server.host, cfg.server.port
+    );
+    match send::dryrun::test_send(cfg, to, row) {
+        Ok(reply) => {
+            println!(
+                "test copy of campaign '{}' (row {row}) to {to}: {reply}",
+                cfg.campaign
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("rebound: {e}");
+            Ok(ExitCode::FAILURE)
+        }
+    }
+}
+
 pub fn run(args: Args) -> Result<ExitCode> {
     let cfg = config(&args)?;
+    if args.dry_run {
+        return dry_run(&args, &cfg);
+    }
+    if let Some(to) = &args.test_to {
+        return test_to(&args, &cfg, to);
+    }
     let bar = indicatif::ProgressBar::new(0);
     bar.set_style(super::progress::style(
         "{spinner} {elapsed_precise} {pos} sent, {rate} {msg}",
     ));
-    let mut on_event = |_: &Event, s: &send::Summary| {
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    let mut connecting_shown = false;
+    let mut on_event = |ev: &Event, s: &send::Summary| {
+        match ev {
+            Event::Connecting(server) => {
+                if !connecting_shown {
+                    connecting_shown = true;
+                    bar.suspend(|| eprintln!("rebound: connecting to {server} ..."));
+                }
+                bar.set_message(format!("connecting to {server} ..."));
+                return;
+            }
+            Event::Warning(w) => {
+                bar.suspend(|| eprintln!("rebound: warning: {w}"));
+                return;
+            }
+            _ => {}
+        }
         bar.inc(1);
         bar.set_message(format!(
             "accepted {} rejected {} deferred {} skipped {}",
@@ -365,6 +489,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     for p in &summary.problems {
         eprintln!("rebound: {}: {p}", cfg.recipients.display());
+    }
+    if summary.nothing_to_send {
+        println!(
+            "campaign '{}': nothing left to send (no connection opened)",
+            cfg.campaign
+        );
     }
     println!(
         "campaign '{}': {} recipients listed, {} rows left out (see above)",

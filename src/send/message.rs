@@ -1,7 +1,10 @@
 //! The message template: an RFC 5322 file whose `{{field}}` placeholders are filled from
-//! the recipient's CSV row, and the headers every sent copy carries (Message-ID, our
-//! X-headers for correlation).
+//! the recipient's CSV row, and the headers every sent copy carries (Message-ID, Date,
+//! MIME headers when the template has none, our X-headers for correlation). The header
+//! block is checked when the template is loaded (see [`super::checks`]), before anything
+//! is sent; non-ASCII header text is RFC 2047 encoded in each copy.
 
+use super::checks;
 use std::path::Path;
 
 /// A loaded template.
@@ -10,6 +13,11 @@ pub struct Template {
     /// Header lines (unfolded groups kept as written), without the ones we set ourselves.
     headers: Vec<String>,
     body: String,
+    /// The template has no MIME headers: each copy gets MIME-Version and a text/plain
+    /// UTF-8 Content-Type, its body quoted-printable when it is not 7-bit-safe.
+    add_mime: bool,
+    /// The From address (its first mailbox), for the DMARC alignment warning.
+    pub from: Option<String>,
     /// Placeholder names used anywhere in the message.
     pub fields: Vec<String>,
     /// SHA-256 of the file, hex: a campaign is tied to one message.
@@ -89,9 +97,33 @@ impl Template {
                     .is_some_and(|x| x.eq_ignore_ascii_case(n))
             })
         };
+        checks::check_headers(&headers).map_err(|why| invalid(&why))?;
         if !has("subject") {
             return Err(invalid("no Subject header"));
         }
+        let add_mime = !["mime-version", "content-type", "content-transfer-encoding"]
+            .iter()
+            .any(|n| has(n));
+        if !add_mime {
+            // the template's own MIME structure is sent as it is: its lines must fit
+            if let Some((i, l)) = body
+                .lines()
+                .enumerate()
+                .find(|(_, l)| l.len() > checks::MAX_LINE)
+            {
+                return Err(invalid(&format!(
+                    "body line {} has {} octets (RFC 5322 section 2.1.1 allows {}; without MIME headers of its own the body would be quoted-printable encoded)",
+                    i + 1,
+                    l.len(),
+                    checks::MAX_LINE
+                )));
+            }
+        }
+        let from = headers.iter().find_map(|h| {
+            let (name, value) = h.split_once(':')?;
+            name.eq_ignore_ascii_case("from")
+                .then(|| checks::from_address(value))?
+        });
         headers.retain(|h| {
             let name = h.split(':').next().unwrap_or("").to_ascii_lowercase();
             !OURS.contains(&name.as_str())
@@ -108,6 +140,8 @@ impl Template {
         Ok(Template {
             headers,
             body: body.to_string(),
+            add_mime,
+            from,
             fields,
             sha256: sha256_hex(&bytes),
         })
@@ -156,26 +190,76 @@ impl Template {
             out.push_str(rest);
             out
         };
-        let mut msg = String::with_capacity(self.body.len() + 512);
-        msg.push_str(&format!("Message-ID: <{message_id}>\n"));
-        msg.push_str(&format!("Date: {date}\n"));
-        msg.push_str(&format!("To: {to}\n"));
-        for h in &self.headers {
-            msg.push_str(&fill(h, true));
-            msg.push('\n');
+        let filled: Vec<String> = self.headers.iter().map(|h| fill(h, true)).collect();
+        let mut body = fill(&self.body, false);
+        if !body.ends_with('\n') {
+            body.push('\n');
         }
-        msg.push_str(&format!(
-            "X-Rebound-Campaign: {}\n",
-            campaign.replace(['\r', '\n'], " ")
-        ));
-        msg.push_str(&format!("X-Rebound-Recipient: {recipient_id}\n"));
+        let mut mime = Vec::new();
+        if self.add_mime {
+            let plain = body.is_ascii() && body.lines().all(|l| l.len() <= checks::MAX_LINE);
+            mime.push("MIME-Version: 1.0".to_string());
+            mime.push("Content-Type: text/plain; charset=utf-8".to_string());
+            if plain {
+                mime.push("Content-Transfer-Encoding: 7bit".to_string());
+            } else {
+                mime.push("Content-Transfer-Encoding: quoted-printable".to_string());
+                body = checks::quoted_printable(&body);
+            }
+        }
+        let copy = CopyHeaders {
+            message_id,
+            date,
+            to,
+            campaign,
+            recipient_id,
+        };
+        let mut msg = header_block(&copy, &filled, &mime);
         msg.push('\n');
-        msg.push_str(&fill(&self.body, false));
-        if !msg.ends_with('\n') {
-            msg.push('\n');
-        }
-        msg.replace('\n', "\r\n").into_bytes()
+        msg.push_str(&body);
+        msg.replace("\r\n", "\n").replace('\n', "\r\n").into_bytes()
     }
+}
+
+/// What differs from copy to copy in the header block.
+pub struct CopyHeaders<'a> {
+    pub message_id: &'a str,
+    pub date: &'a str,
+    /// The recipient as written on the wire.
+    pub to: &'a str,
+    pub campaign: &'a str,
+    pub recipient_id: i64,
+}
+
+/// The header block of one copy (LF line ends, no blank line): ours first (Message-ID,
+/// Date, To), then the template's fields with their placeholders filled (`template`),
+/// then the MIME fields (`mime`, when the template had none), then our X-headers. Every
+/// field is RFC 2047 encoded where it carries non-ASCII text. A header every copy
+/// should carry is added here.
+pub fn header_block(c: &CopyHeaders, template: &[String], mime: &[String]) -> String {
+    let mut fields: Vec<String> = vec![
+        format!("Message-ID: <{}>", c.message_id),
+        format!("Date: {}", c.date),
+        // the address as it goes on the wire (UTF-8 only when sent with SMTPUTF8)
+        format!("To: {}", c.to),
+    ];
+    fields.extend(template.iter().cloned());
+    fields.extend(mime.iter().cloned());
+    fields.push(format!(
+        "X-Rebound-Campaign: {}",
+        c.campaign.replace(['\r', '\n'], " ")
+    ));
+    fields.push(format!("X-Rebound-Recipient: {}", c.recipient_id));
+    let mut out = String::with_capacity(fields.iter().map(|f| f.len() + 2).sum());
+    for f in &fields {
+        if f.starts_with("To: ") {
+            out.push_str(f); // an address: raw UTF-8 is right with SMTPUTF8 (RFC 6532)
+        } else {
+            out.push_str(&checks::encode_field(f));
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -255,5 +339,52 @@ mod tests {
         assert!(!out.contains("old@x"));
         std::fs::write(&p, "just some text without headers").unwrap();
         assert!(Template::load(&p).is_err());
+    }
+
+    fn load(name: &str, text: &str) -> Result<Template, TemplateError> {
+        let dir = std::env::temp_dir().join(format!("rebound-tpl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        Template::load(&p)
+    }
+
+    fn render(t: &Template) -> String {
+        let f = serde_json::Map::new();
+        String::from_utf8(t.render(&f, "a@x.example", "id@x", "c", 1, "D")).unwrap()
+    }
+
+    #[test]
+    fn mime_headers_are_added_only_when_the_template_has_none() {
+        let t = load(
+            "plain.eml",
+            "From: a@list.example\nSubject: caf\u{e9}\n\nna\u{ef}ve\n",
+        )
+        .unwrap();
+        assert_eq!(t.from.as_deref(), Some("a@list.example"));
+        let out = render(&t);
+        assert!(out.contains("Subject: =?UTF-8?Q?caf=C3=A9?=\r\n"), "{out}");
+        assert!(out.contains("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n"), "{out}");
+        assert!(out.ends_with("\r\n\r\nna=C3=AFve\r\n"), "{out}");
+        let ascii = render(&load("ascii.eml", "From: a@l.example\nSubject: s\n\nplain\n").unwrap());
+        assert!(
+            ascii.contains("Content-Transfer-Encoding: 7bit\r\n"),
+            "{ascii}"
+        );
+
+        let own = "From: a@l.example\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n<p>caf\u{e9}</p>\n";
+        let out = render(&load("own.eml", own).unwrap());
+        assert_eq!(out.matches("MIME-Version").count(), 1, "{out}");
+        assert!(out.contains("Content-Type: text/html; charset=utf-8\r\n"));
+        assert!(out.ends_with("\r\n\r\n<p>caf\u{e9}</p>\r\n"), "{out}");
+
+        let long = format!("{own}{}\n", "x".repeat(1200));
+        let e = load("long.eml", &long).unwrap_err().to_string();
+        assert!(e.contains("body line 2 has 1200 octets"), "{e}");
+        // without MIME headers of its own the same line is sent quoted-printable
+        let long = format!("From: a@l.example\nSubject: s\n\n{}\n", "x".repeat(1200));
+        let out = render(&load("long2.eml", &long).unwrap());
+        assert!(out.split("\r\n").all(|l| l.len() <= 998));
+        assert!(out.contains("quoted-printable"));
     }
 }

@@ -2,9 +2,15 @@
 //! server answered. Resumable: the store says who is done; a recipient caught between
 //! DATA and the reply is "uncertain" and is not sent again unless asked.
 
+pub mod auth;
+pub mod checks;
+pub mod conn;
 pub mod csvlist;
+pub mod dryrun;
+pub mod envelope;
 pub mod message;
 pub mod receipt;
+pub mod reply;
 pub mod smtp;
 
 use crate::hygiene::Policy;
@@ -57,9 +63,14 @@ pub enum SendError {
     MissingField { missing: String, columns: String },
     #[error("{error}; {left} recipients are still pending: run the same command again to resume")]
     Server { error: String, left: usize },
+    #[error("cannot write '{path}': {why}")]
+    Output { path: String, why: String },
+    #[error("test copy to {to} not sent: {why}")]
+    TestSend { to: String, why: String },
 }
 
-/// What happened to one recipient, for progress and the summary.
+/// What happened to one recipient, for progress and the summary; and what the user
+/// should see while it runs.
 #[derive(Debug, Clone)]
 pub enum Event {
     Accepted,
@@ -67,6 +78,10 @@ pub enum Event {
     Deferred,
     Uncertain,
     Skipped,
+    /// A connection is being opened to this `host:port` (shown from the first attempt).
+    Connecting(String),
+    /// A warning about the campaign that does not stop it (e.g. DMARC alignment).
+    Warning(String),
 }
 
 /// The end-of-run report.
@@ -83,6 +98,8 @@ pub struct Summary {
     pub recovered_uncertain: usize,
     /// Per-state totals for the whole campaign after the run.
     pub totals: Vec<(String, i64)>,
+    /// Nobody was left to send to: no connection was opened.
+    pub nothing_to_send: bool,
 }
 
 /// Shared pacing of all connections: the next moment a message may start.
@@ -130,17 +147,9 @@ pub fn run(
     cfg: &SendConfig,
     on_event: &mut dyn FnMut(&Event, &Summary),
 ) -> Result<Summary, SendError> {
-    let template = message::Template::load(&cfg.message)?;
-    let list = csvlist::read(&cfg.recipients)?;
-    if let Some(missing) = template
-        .fields
-        .iter()
-        .find(|f| !list.headers.iter().any(|h| h == *f))
-    {
-        return Err(SendError::MissingField {
-            missing: missing.clone(),
-            columns: list.headers.join(", "),
-        });
+    let (template, list) = load_inputs(&cfg.message, &cfg.recipients)?;
+    if let Some(w) = dmarc_warning(&template, &cfg.return_path) {
+        on_event(&Event::Warning(w), &Summary::default());
     }
     let mut store = Store::open(&cfg.db)?;
     let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
@@ -179,6 +188,11 @@ pub fn run(
         on_event(&Event::Skipped, &summary);
     }
     let pending = store.pending(&campaign)?;
+    if pending.is_empty() {
+        // said at once, without connecting
+        finish_empty(&mut store, &campaign, &mut summary)?;
+        return Ok(summary);
+    }
     let planted = identifiers(cfg, &campaign, &pending);
     store.plant(&planted)?;
     // each address in the form it goes on the wire, worked out once per recipient
@@ -237,6 +251,7 @@ pub fn run(
                         Event::Deferred => summary.deferred += 1,
                         Event::Uncertain => summary.uncertain += 1,
                         Event::Skipped => summary.skipped += 1,
+                        Event::Connecting(_) | Event::Warning(_) => {}
                     }
                     on_event(&ev, &summary);
                 }
@@ -262,6 +277,42 @@ pub fn run(
         return Err(SendError::Server { error, left });
     }
     Ok(summary)
+}
+
+/// The end of a run that had nobody to send to.
+fn finish_empty(
+    store: &mut Store,
+    campaign: &Campaign,
+    summary: &mut Summary,
+) -> Result<(), SendError> {
+    summary.nothing_to_send = true;
+    summary.totals = store.state_counts(campaign)?;
+    Ok(())
+}
+
+/// Loads and checks the template and the list, and that every placeholder has a column.
+pub fn load_inputs(
+    message_path: &std::path::Path,
+    recipients: &std::path::Path,
+) -> Result<(message::Template, csvlist::RecipientList), SendError> {
+    let template = message::Template::load(message_path)?;
+    let list = csvlist::read(recipients)?;
+    if let Some(missing) = template
+        .fields
+        .iter()
+        .find(|f| !list.headers.iter().any(|h| h == *f))
+    {
+        return Err(SendError::MissingField {
+            missing: missing.clone(),
+            columns: list.headers.join(", "),
+        });
+    }
+    Ok((template, list))
+}
+
+/// The DMARC alignment warning for a template sent with this return path, if any.
+pub fn dmarc_warning(template: &message::Template, return_path: &str) -> Option<String> {
+    checks::dmarc_warning(template.from.as_deref()?, return_path)
 }
 
 /// One connection's loop: take the next recipient, send, record, until the queue is empty
@@ -304,6 +355,7 @@ fn worker(
             &row,
             &ids,
             next.as_ref(),
+            tx,
         ) {
             Ok(ev) => {
                 let _ = tx.send(Ok(ev));
@@ -326,17 +378,19 @@ fn worker(
     }
 }
 
-/// Opens a session, trying a few times with growing pauses.
+/// Opens a session, trying up to three times with growing pauses (0.5 s, 1 s) between;
+/// a server that stayed silent is not tried again (each try would cost the timeout).
 fn connect(cfg: &SendConfig) -> Result<Session, String> {
-    let mut last = String::new();
-    for attempt in 0..3u32 {
+    let mut attempt = 0u32;
+    loop {
         match Session::open(&cfg.server) {
             Ok(s) => return Ok(s),
-            Err(e) => last = e.to_string(),
+            Err(e) if e.timed_out() || attempt >= 2 => return Err(e.to_string()),
+            Err(_) => {}
         }
         std::thread::sleep(Duration::from_millis(500 * (1 << attempt)));
+        attempt += 1;
     }
-    Err(last)
 }
 
 /// The Message-ID, ENVID and VERP token of each recipient: derived from the campaign,
@@ -359,7 +413,7 @@ fn identifiers(cfg: &SendConfig, campaign: &Campaign, rows: &[RecipientRow]) -> 
 
 /// How a recipient is written on the wire: an internationalised domain as A-labels
 /// (the server may not offer SMTPUTF8; see `Address::smtp_form`).
-fn smtp_to(email: &str) -> String {
+pub(crate) fn smtp_to(email: &str) -> String {
     crate::address::Address::parse(email)
         .map(|a| a.smtp_form())
         .unwrap_or_else(|_| email.to_string())
@@ -378,6 +432,7 @@ fn send_one(
     row: &RecipientRow,
     ids: &Planted,
     next: Option<&Envelope>,
+    events: &mpsc::Sender<Result<Event, String>>,
 ) -> Result<Event, String> {
     let fields: serde_json::Map<String, serde_json::Value> =
         serde_json::from_str(&row.fields).unwrap_or_default();
@@ -423,6 +478,10 @@ fn send_one(
             *session = None;
         }
         if session.is_none() {
+            let _ = events.send(Ok(Event::Connecting(format!(
+                "{}:{}",
+                cfg.server.host, cfg.server.port
+            ))));
             *session = Some(connect(cfg)?);
         }
         pace.wait();
@@ -488,7 +547,24 @@ fn send_one(
                     None,
                 )?;
             }
-            TxResult::Broken { stage, error } => {
+            TxResult::NotSent { reason } => {
+                // decided here, not by the server: kept deferred, never a bounce
+                outcome(
+                    SendState::Deferred,
+                    &reason,
+                    None,
+                    None,
+                    None,
+                    Some(false),
+                    None,
+                )?;
+                return Ok(Event::Deferred);
+            }
+            TxResult::Broken {
+                stage,
+                error,
+                timeout,
+            } => {
                 *session = None;
                 if stage == Stage::Content {
                     let note = format!(
@@ -497,7 +573,9 @@ fn send_one(
                     outcome(SendState::Uncertain, &note, None, None, None, None, None)?;
                     return Ok(Event::Uncertain);
                 }
-                if attempt >= cfg.retries {
+                // a silent server is not asked again at once: it would cost the whole
+                // timeout per attempt; the recipient stays pending for the next run
+                if timeout || attempt >= cfg.retries {
                     return Err(format!("sending to {} failed: {error}", row.email));
                 }
             }

@@ -1,12 +1,14 @@
-//! One SMTP session with the relay (lettre's low-level connection): connect with TLS as
-//! configured, authenticate, and run one transaction per recipient with RFC 3461 DSN
-//! parameters when the server offers DSN. Every reply is kept word for word.
+//! One SMTP session with the relay: connect with TLS as configured (lettre's network
+//! stream), authenticate, and run one transaction per recipient with RFC 3461 DSN
+//! parameters when the server offers DSN and `SMTPUTF8` (RFC 6531) when an address needs
+//! it. Replies are read by [`super::reply`] (lossy, capped) and kept as read; a silent
+//! server is named with the command it did not answer.
 
-use lettre::transport::smtp::authentication::{Credentials, Mechanism};
-use lettre::transport::smtp::client::{Certificate, SmtpConnection, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
-use lettre::transport::smtp::extension::{ClientId, MailParameter, RcptParameter};
-use lettre::Address;
+use super::auth::{authenticate, authenticate_xoauth2};
+use super::conn::{Conn, ConnError, TlsSetup};
+pub use super::envelope::Envelope;
+use super::envelope::{dot_stuff, orcpt, path_ok, xtext};
+use super::reply::Reply;
 use std::time::Duration;
 
 /// How the connection is protected.
@@ -38,6 +40,7 @@ pub struct ServerConfig {
     pub insecure: bool,
     /// The name we give in EHLO.
     pub hello: String,
+    /// How long to wait for the connection and for each reply.
     pub timeout: Duration,
 }
 
@@ -57,7 +60,22 @@ pub enum SmtpError {
         host: String,
         port: u16,
         what: String,
+        /// The server stayed silent (no connection or no reply in time).
+        timed_out: bool,
     },
+}
+
+impl SmtpError {
+    /// The server stayed silent: trying again at once would wait as long again.
+    pub fn timed_out(&self) -> bool {
+        matches!(
+            self,
+            SmtpError::Setup {
+                timed_out: true,
+                ..
+            }
+        )
+    }
 }
 
 /// The stage of a transaction a reply or a failure belongs to.
@@ -91,21 +109,21 @@ pub enum TxResult {
         code: u16,
         reply: String,
     },
-    /// The connection failed at some stage (no reply).
-    Broken { stage: Stage, error: String },
-}
-
-/// Envelope and DSN parameters of one transaction.
-#[derive(Debug, Clone)]
-pub struct Envelope<'a> {
-    pub return_path: &'a str,
-    pub recipient: &'a str,
-    pub envelope_id: &'a str,
+    /// The connection failed at some stage (no reply). `timeout`: the server stayed
+    /// silent (trying again at once would only wait as long again).
+    Broken {
+        stage: Stage,
+        error: String,
+        timeout: bool,
+    },
+    /// Not sent, decided here before any command: e.g. an address that needs SMTPUTF8 on a
+    /// server that does not offer it. Not a bounce of the address.
+    NotSent { reason: String },
 }
 
 /// An open session.
 pub struct Session {
-    conn: SmtpConnection,
+    conn: Conn,
     /// The server advertised DSN (RFC 3461) in its EHLO reply.
     pub dsn: bool,
     /// The EHLO reply's extension lines after authentication, upper-cased, e.g.
@@ -113,6 +131,8 @@ pub struct Session {
     pub extensions: Vec<String>,
     /// The server advertised PIPELINING (RFC 2920): MAIL, RCPT and DATA go in one write.
     pipelining: bool,
+    /// The server advertised SMTPUTF8 (RFC 6531): UTF-8 addresses can be sent.
+    pub smtputf8: bool,
     /// The session is in a state we cannot trust (e.g. DATA accepted after a refusal).
     broken: bool,
     /// The envelope (return path, recipient, ENVID) whose MAIL, RCPT and DATA went out
@@ -122,7 +142,7 @@ pub struct Session {
     port: u16,
 }
 
-fn session_err(
+pub(super) fn session_err(
     cfg: &ServerConfig,
     what: &'static str,
     source: lettre::transport::smtp::Error,
@@ -135,147 +155,93 @@ fn session_err(
     }
 }
 
-fn tls_params(cfg: &ServerConfig) -> Result<TlsParameters, SmtpError> {
-    let mut b = TlsParameters::builder(cfg.host.clone());
-    if let Some(ca) = &cfg.ca_file {
-        let pem = std::fs::read(ca).map_err(|e| SmtpError::Setup {
-            host: cfg.host.clone(),
-            port: cfg.port,
-            what: format!("cannot read CA file '{}': {e}", ca.display()),
-        })?;
-        let cert =
-            Certificate::from_pem(&pem).map_err(|e| session_err(cfg, "CA certificate", e))?;
-        b = b.add_root_certificate(cert);
-    }
-    if cfg.insecure {
-        b = b
-            .dangerous_accept_invalid_certs(true)
-            .dangerous_accept_invalid_hostnames(true);
-    }
-    b.build_rustls()
-        .map_err(|e| session_err(cfg, "TLS setup", e))
-}
-
-/// `xtext` (RFC 3461 section 4): `+`, `=` and characters outside `!`..`~` as `+HH`.
-pub fn xtext(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("+{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The message content as sent after DATA (RFC 5321 section 4.5.2): CRLF line ends, a
-/// leading dot doubled, and the terminating `.` line.
-fn dot_stuff(content: &[u8]) -> String {
-    let text = String::from_utf8_lossy(content);
-    let mut out = String::with_capacity(text.len() + 64);
-    for line in text.split_inclusive('\n') {
-        let body = line.trim_end_matches(['\r', '\n']);
-        if body.starts_with('.') {
-            out.push('.');
-        }
-        out.push_str(body);
-        out.push_str("\r\n");
-    }
-    out.push_str(".\r\n");
-    out
-}
-
-/// Content already in wire form, written in one piece by `SmtpConnection::command`.
-struct DataBody(String);
-
-impl std::fmt::Display for DataBody {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+pub(super) fn setup_err(cfg: &ServerConfig, what: String) -> SmtpError {
+    SmtpError::Setup {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        what,
+        timed_out: false,
     }
 }
 
-/// The code and text of a negative reply carried by a lettre error.
-fn reply_of(e: &lettre::transport::smtp::Error) -> Option<(u16, String)> {
-    let code = e.status()?;
-    let code_num: u16 = code.to_string().parse().ok()?;
-    let text = std::error::Error::source(e)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    Some((code_num, format!("{code_num} {text}").trim().to_string()))
+/// A connection failure, silent or not.
+fn conn_err(cfg: &ServerConfig, e: ConnError) -> SmtpError {
+    SmtpError::Setup {
+        host: cfg.host.clone(),
+        port: cfg.port,
+        timed_out: e.timed_out(),
+        what: e.to_string(),
+    }
 }
 
-fn joined(r: &lettre::transport::smtp::response::Response) -> String {
-    let code = r.code().to_string();
-    let text: Vec<&str> = r.message().collect();
-    format!("{code} {}", text.join(" ")).trim().to_string()
+fn tls_params(cfg: &ServerConfig) -> Result<TlsSetup, SmtpError> {
+    let config = crate::tlsconfig::client_config(cfg.ca_file.as_deref(), cfg.insecure)
+        .map_err(|e| setup_err(cfg, e))?;
+    Ok(TlsSetup {
+        config: std::sync::Arc::new(config),
+        name: cfg.host.clone(),
+    })
 }
 
 impl Session {
     /// Connects, secures and authenticates as configured.
     pub fn open(cfg: &ServerConfig) -> Result<Session, SmtpError> {
-        let id = ClientId::Domain(cfg.hello.clone());
-        let addr = (cfg.host.as_str(), cfg.port);
-        let mut conn = match cfg.tls {
-            TlsMode::Tls => {
-                let p = tls_params(cfg)?;
-                SmtpConnection::connect(addr, Some(cfg.timeout), &id, Some(&p), None)
-                    .map_err(|e| session_err(cfg, "connect (TLS)", e))?
-            }
-            TlsMode::Starttls | TlsMode::None => {
-                SmtpConnection::connect(addr, Some(cfg.timeout), &id, None, None)
-                    .map_err(|e| session_err(cfg, "connect", e))?
-            }
+        let tls = match cfg.tls {
+            TlsMode::Tls => Some(tls_params(cfg)?),
+            TlsMode::Starttls | TlsMode::None => None,
         };
+        let fail = |e: ConnError| conn_err(cfg, e);
+        let mut conn =
+            Conn::connect(&cfg.host, cfg.port, cfg.timeout, tls.as_ref()).map_err(fail)?;
+        let refused =
+            |what: &str, r: &Reply| setup_err(cfg, format!("{what} refused: {}", r.text()));
+        let greeting = conn.read("the greeting").map_err(fail)?;
+        if greeting.code != 220 {
+            return Err(refused("the session", &greeting));
+        }
+        let hello = format!("EHLO {}", cfg.hello);
+        let mut ehlo = conn.command(&hello, "EHLO").map_err(fail)?;
+        if !ehlo.is_positive() {
+            return Err(refused("EHLO", &ehlo));
+        }
         if cfg.tls == TlsMode::Starttls {
-            if !conn.can_starttls() {
-                return Err(SmtpError::Setup {
-                    host: cfg.host.clone(),
-                    port: cfg.port,
-                    what: "the server does not offer STARTTLS (use --tls none only for a trusted relay)"
+            if !ehlo.offers("STARTTLS") {
+                return Err(setup_err(
+                    cfg,
+                    "the server does not offer STARTTLS (use --tls none only for a trusted relay)"
                         .into(),
-                });
+                ));
+            }
+            let r = conn.command("STARTTLS", "STARTTLS").map_err(fail)?;
+            if r.code != 220 {
+                return Err(refused("STARTTLS", &r));
             }
             let p = tls_params(cfg)?;
-            conn.starttls(&p, &id)
-                .map_err(|e| session_err(cfg, "STARTTLS", e))?;
+            conn.upgrade(&p).map_err(fail)?;
+            ehlo = conn.command(&hello, "EHLO").map_err(fail)?;
+            if !ehlo.is_positive() {
+                return Err(refused("EHLO", &ehlo));
+            }
         }
         if let (Some(user), Some(source)) = (&cfg.user, &cfg.token) {
-            let token = source.token().map_err(|why| SmtpError::Setup {
-                host: cfg.host.clone(),
-                port: cfg.port,
-                what: format!("OAuth2 token: {why}"),
-            })?;
-            let creds = Credentials::new(user.clone(), token);
-            conn.auth(&[Mechanism::Xoauth2], &creds)
-                .map_err(|e| session_err(cfg, "XOAUTH2 authentication", e))?;
+            let token = source
+                .token()
+                .map_err(|why| setup_err(cfg, format!("OAuth2 token: {why}")))?;
+            authenticate_xoauth2(&mut conn, &ehlo, cfg, user, &token)?;
         } else if let (Some(user), Some(pass)) = (&cfg.user, &cfg.password) {
-            let creds = Credentials::new(user.clone(), pass.clone());
-            conn.auth(&[Mechanism::Plain, Mechanism::Login], &creds)
-                .map_err(|e| session_err(cfg, "authentication", e))?;
+            authenticate(&mut conn, &ehlo, cfg, user, pass)?;
         }
-        // lettre keeps only the extensions it knows; ask again to see DSN (RFC 3461).
-        let ehlo = conn
-            .command(Ehlo::new(id))
-            .map_err(|e| session_err(cfg, "EHLO", e))?;
-        let offers = |ext: &str| {
-            ehlo.message().any(|l| {
-                l.split_whitespace()
-                    .next()
-                    .is_some_and(|w| w.eq_ignore_ascii_case(ext))
-            })
-        };
-        let (dsn, pipelining) = (offers("DSN"), offers("PIPELINING"));
-        let extensions = ehlo
-            .message()
-            .skip(1)
-            .map(|l| l.trim().to_ascii_uppercase())
-            .collect();
         Ok(Session {
             conn,
-            dsn,
-            extensions,
-            pipelining,
+            dsn: ehlo.offers("DSN"),
+            extensions: ehlo
+                .lines
+                .iter()
+                .skip(1)
+                .map(|l| l.trim().to_ascii_uppercase())
+                .collect(),
+            pipelining: ehlo.offers("PIPELINING"),
+            smtputf8: ehlo.offers("SMTPUTF8"),
             broken: false,
             primed: None,
             host: cfg.host.clone(),
@@ -291,45 +257,41 @@ impl Session {
     /// MAIL, RCPT and (with DSN) their parameters, then DATA, as one pipelined group; a
     /// refusal when an address cannot be used.
     fn envelope_commands(&self, env: &Envelope) -> Result<String, TxResult> {
-        let from: Address = env.return_path.parse().map_err(|e| TxResult::Refused {
-            stage: Stage::Mail,
-            code: 501,
-            reply: format!("501 invalid return path '{}': {e}", env.return_path),
-        })?;
-        let to: Address = env.recipient.parse().map_err(|e| TxResult::Refused {
-            stage: Stage::Rcpt,
-            code: 501,
-            reply: format!("501 invalid recipient '{}': {e}", env.recipient),
-        })?;
-        let (mail_params, rcpt_params) = if self.dsn {
-            (
-                vec![
-                    MailParameter::Other {
-                        keyword: "RET".into(),
-                        value: Some("HDRS".into()),
-                    },
-                    MailParameter::Other {
-                        keyword: "ENVID".into(),
-                        value: Some(xtext(env.envelope_id)),
-                    },
-                ],
-                vec![
-                    RcptParameter::Other {
-                        keyword: "NOTIFY".into(),
-                        value: Some("FAILURE,DELAY".into()),
-                    },
-                    RcptParameter::Other {
-                        keyword: "ORCPT".into(),
-                        value: Some(format!("rfc822;{}", xtext(env.recipient))),
-                    },
-                ],
-            )
-        } else {
-            (Vec::new(), Vec::new())
-        };
-        let mail = Mail::new(Some(from), mail_params);
-        let rcpt = Rcpt::new(to, rcpt_params);
-        Ok(format!("{mail}{rcpt}{Data}"))
+        if !path_ok(env.return_path) {
+            return Err(TxResult::Refused {
+                stage: Stage::Mail,
+                code: 501,
+                reply: format!("501 invalid return path '{}'", env.return_path),
+            });
+        }
+        if !path_ok(env.recipient) {
+            return Err(TxResult::Refused {
+                stage: Stage::Rcpt,
+                code: 501,
+                reply: format!("501 invalid recipient '{}'", env.recipient),
+            });
+        }
+        if env.needs_smtputf8() && !self.smtputf8 {
+            return Err(TxResult::NotSent {
+                reason: format!(
+                    "not sent: the address needs SMTPUTF8 (RFC 6531) and {} does not offer it",
+                    self.server()
+                ),
+            });
+        }
+        let mut mail = format!("MAIL FROM:<{}>", env.return_path);
+        let mut rcpt = format!("RCPT TO:<{}>", env.recipient);
+        if env.needs_smtputf8() {
+            mail.push_str(" SMTPUTF8");
+        }
+        if self.dsn {
+            mail.push_str(&format!(" RET=HDRS ENVID={}", xtext(env.envelope_id)));
+            rcpt.push_str(&format!(
+                " NOTIFY=FAILURE,DELAY ORCPT={}",
+                orcpt(env.recipient)
+            ));
+        }
+        Ok(format!("{mail}\r\n{rcpt}\r\nDATA\r\n"))
     }
 
     /// Whether some envelope's commands went out behind the last message.
@@ -365,52 +327,71 @@ impl Session {
             return TxResult::Broken {
                 stage: Stage::Mail,
                 error: "the session was prepared for another recipient".into(),
+                timeout: false,
             };
         }
         self.primed = None;
+        let stages = [Stage::Mail, Stage::Rcpt, Stage::Data];
+        let mut replies: Vec<Reply> = Vec::with_capacity(3);
         if self.pipelining {
-            let first = if primed {
-                self.conn.read_response()
-            } else {
+            if !primed {
                 let commands = match self.envelope_commands(env) {
                     Ok(c) => c,
                     Err(refused) => return refused,
                 };
                 // One write, then the three replies in order (RFC 2920 section 3.1).
-                self.conn.command(DataBody(commands))
-            };
-            if let Err(e) = &first {
-                if e.status().is_none() {
-                    return self.failed(Stage::Mail, e);
+                if let Err(e) = self.conn.write(commands.as_bytes(), "MAIL") {
+                    return self.lost(Stage::Mail, e);
                 }
             }
-            let second = self.conn.read_response();
-            let third = self.conn.read_response();
-            let refused = first.is_err() || second.is_err();
-            if refused && third.is_ok() {
+            for stage in stages {
+                match self.conn.read(stage.command()) {
+                    Ok(r) => replies.push(r),
+                    Err(e) => {
+                        // a refusal read before the connection went is still the answer
+                        let earlier = stages
+                            .into_iter()
+                            .zip(&replies)
+                            .find(|(_, r)| !r.is_positive());
+                        if let Some((st, r)) = earlier {
+                            let r = r.clone();
+                            self.broken = true;
+                            return self.refused(st, &r);
+                        }
+                        return self.lost(stage, e);
+                    }
+                }
+            }
+            let refused = replies[..2].iter().any(|r| !r.is_positive());
+            if refused && replies[2].is_positive() {
                 // DATA accepted although nothing valid preceded it: drop this session.
                 self.broken = true;
-            }
-            for (stage, r) in [
-                (Stage::Mail, first),
-                (Stage::Rcpt, second),
-                (Stage::Data, third),
-            ] {
-                if let Err(e) = r {
-                    return self.failed(stage, &e);
-                }
             }
         } else {
             let commands = match self.envelope_commands(env) {
                 Ok(c) => c,
                 Err(refused) => return refused,
             };
-            let mut lines = commands.split_inclusive("\r\n");
-            for stage in [Stage::Mail, Stage::Rcpt, Stage::Data] {
-                let line = lines.next().unwrap_or_default().to_string();
-                if let Err(e) = self.conn.command(DataBody(line)) {
-                    return self.failed(stage, &e);
+            for (stage, line) in stages.into_iter().zip(commands.split_inclusive("\r\n")) {
+                let r = self
+                    .conn
+                    .write(line.as_bytes(), stage.command())
+                    .and_then(|_| self.conn.read(stage.command()));
+                match r {
+                    Ok(r) => {
+                        let stop = !r.is_positive();
+                        replies.push(r);
+                        if stop {
+                            break;
+                        }
+                    }
+                    Err(e) => return self.lost(stage, e),
                 }
+            }
+        }
+        for (stage, r) in stages.into_iter().zip(&replies) {
+            if !r.is_positive() || (stage == Stage::Data && r.code != 354) {
+                return self.refused(stage, r);
             }
         }
         if let Err(e) = before_content() {
@@ -421,6 +402,7 @@ impl Session {
             return TxResult::Broken {
                 stage: Stage::Data,
                 error: format!("not sent: {e}"),
+                timeout: false,
             };
         }
         // One write for the content and its end mark: two small writes in a row wait on
@@ -428,7 +410,7 @@ impl Session {
         let mut wire = dot_stuff(content);
         if let Some(n) = next.filter(|_| self.pipelining) {
             if let Ok(commands) = self.envelope_commands(n) {
-                wire.push_str(&commands);
+                wire.extend_from_slice(commands.as_bytes());
                 self.primed = Some([
                     n.return_path.to_string(),
                     n.recipient.to_string(),
@@ -436,49 +418,54 @@ impl Session {
                 ]);
             }
         }
-        match self.conn.command(DataBody(wire)) {
-            Ok(r) => TxResult::Accepted { reply: joined(&r) },
-            Err(e) => self.failed(Stage::Content, &e),
+        const CONTENT: &str = "the message content (after DATA)";
+        let r = self
+            .conn
+            .write(&wire, CONTENT)
+            .and_then(|_| self.conn.read(CONTENT));
+        match r {
+            Ok(r) if r.code / 100 == 2 => TxResult::Accepted { reply: r.text() },
+            Ok(r) => self.refused(Stage::Content, &r),
+            Err(e) => self.lost(Stage::Content, e),
         }
     }
 
-    fn failed(&mut self, stage: Stage, e: &lettre::transport::smtp::Error) -> TxResult {
-        match reply_of(e) {
-            Some((code, reply)) => {
-                if stage != Stage::Content {
-                    // Reset the transaction so the session can go on (RFC 5321 4.1.1.5).
-                    let _ = self.conn.command(Rset);
-                }
-                TxResult::Refused { stage, code, reply }
+    fn refused(&mut self, stage: Stage, r: &Reply) -> TxResult {
+        if stage != Stage::Content && !self.broken {
+            // Reset the transaction so the session can go on (RFC 5321 4.1.1.5).
+            if !matches!(self.conn.command("RSET", "RSET"), Ok(r) if r.is_positive()) {
+                self.broken = true;
             }
-            None => TxResult::Broken {
-                stage,
-                error: e.to_string(),
-            },
+        }
+        if r.code == 421 {
+            self.broken = true;
+        }
+        TxResult::Refused {
+            stage,
+            code: r.code,
+            reply: r.text(),
+        }
+    }
+
+    fn lost(&mut self, stage: Stage, e: ConnError) -> TxResult {
+        self.broken = true;
+        TxResult::Broken {
+            stage,
+            timeout: matches!(e, ConnError::Timeout { .. }),
+            error: e.to_string(),
         }
     }
 
     /// Whether the session can take another transaction.
     pub fn usable(&self) -> bool {
-        !self.broken && !self.conn.has_broken()
+        !self.broken && !self.conn.broken
     }
 
     /// Ends the session politely; a primed one (waiting for content) is just closed,
     /// which makes the server drop the unfinished message.
     pub fn quit(mut self) {
-        if self.primed.is_none() {
-            let _ = self.conn.quit();
+        if self.primed.is_none() && self.usable() {
+            let _ = self.conn.command("QUIT", "QUIT");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn content_is_dot_stuffed_and_terminated() {
-        assert_eq!(dot_stuff(b"a\n.b\r\n..c"), "a\r\n..b\r\n...c\r\n.\r\n");
-        assert_eq!(xtext("a+b=c d"), "a+2Bb+3Dc+20d");
     }
 }

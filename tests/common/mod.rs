@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fakeimap;
+pub mod fakesmtp;
 pub mod model;
 
 use std::collections::HashMap;
