@@ -19,6 +19,7 @@ pub mod outfile;
 pub mod poll;
 pub mod report;
 pub mod send;
+pub mod serve;
 pub mod store;
 pub mod tlsconfig;
 pub mod verp;

@@ -13,6 +13,7 @@ mod progress;
 mod report;
 mod run;
 mod send;
+mod serve;
 mod sisimai;
 mod suppress;
 
@@ -75,6 +76,7 @@ enum Command {
     Init(init::Args),
     Doctor(doctor::Args),
     Blocklist(blocklist::Args),
+    Serve(serve::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -95,6 +97,7 @@ pub fn main() -> ExitCode {
         Command::Init(args) => init::run(args),
         Command::Doctor(args) => doctor::run(args),
         Command::Blocklist(args) => blocklist::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(code) => code,

@@ -125,7 +125,7 @@ impl Policy {
     }
 
     /// `apply`, naming who adds the entry (`poll`, `send`).
-    fn apply_as(&self, tx: &Tx, email: &str, source: &str) -> Result<bool, StoreError> {
+    pub fn apply_as(&self, tx: &Tx, email: &str, source: &str) -> Result<bool, StoreError> {
         let facts = tx.facts_for(email, self.soft_days)?;
         let accepted = tx.last_accepted(email, self.soft_days)?;
         match self.decide(&facts, accepted.as_deref(), |f| f.verdict) {

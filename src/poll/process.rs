@@ -242,6 +242,19 @@ impl Pipeline {
         folder: &str,
         uid: Option<u32>,
     ) -> Result<Processed, StoreError> {
+        self.commit_as(tx, d, account, folder, uid, "poll")
+    }
+
+    /// `commit_in`, naming who adds suppression entries (`poll`, or a webhook's provider).
+    pub fn commit_as(
+        &self,
+        tx: &Tx,
+        d: Decoded,
+        account: &str,
+        folder: &str,
+        uid: Option<u32>,
+        source: &str,
+    ) -> Result<Processed, StoreError> {
         let Decoded {
             message_id: mid,
             sha256: sha,
@@ -317,7 +330,7 @@ impl Pipeline {
         for f in &facts {
             if matches!(f.verdict, Verdict::Suppress | Verdict::Soft) {
                 if let Some(email) = &f.email {
-                    if self.policy.apply(tx, email)? {
+                    if self.policy.apply_as(tx, email, source)? {
                         suppressed.push(crate::address::key_of(email));
                     }
                 }

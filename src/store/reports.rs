@@ -159,3 +159,32 @@ impl Store {
         Ok(rows)
     }
 }
+
+/// (reason, source, count) rows.
+pub type FactCounts = Vec<(String, String, i64)>;
+
+impl Store {
+    /// Facts counted by reason and by source (the evidence's module: `rfc3464`, `postfix`,
+    /// `mailgun`, ...), for `/metrics`; and the size of the suppression list.
+    pub fn metric_counts(&self) -> Result<(FactCounts, i64), StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT reason, CASE WHEN instr(evidence, ':') > 0
+                                     THEN substr(evidence, 1, instr(evidence, ':') - 1)
+                                     ELSE evidence END AS source, count(*)
+                 FROM facts GROUP BY 1, 2 ORDER BY 1, 2",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(|e| self.err(e))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(e))?;
+        let n = self
+            .conn
+            .query_row("SELECT count(*) FROM suppressions", [], |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok((rows, n))
+    }
+}
