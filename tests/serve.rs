@@ -493,6 +493,21 @@ fn read_api_wants_the_token_metrics_count_and_sigterm_stops_cleanly() {
     let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).unwrap();
     assert_eq!(report.json(), cli);
     assert_eq!(s.get("/api/campaigns/nope/report", Some(TOKEN)).status, 404);
+    // The recipient lines show where a fact came from.
+    let lines = s
+        .get("/api/campaigns/nov/report?recipients=true", Some(TOKEN))
+        .json();
+    let a = lines["lines"]
+        .as_array()
+        .and_then(|l| l.iter().find(|x| x["email"] == "a@example.com"))
+        .unwrap_or_else(|| panic!("no line for a@example.com in {lines}"));
+    assert!(
+        a["evidence"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("mailgun: "),
+        "{a}"
+    );
 
     let h = s.get("/healthz", None);
     assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
