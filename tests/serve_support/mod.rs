@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod setup;
+
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use std::io::{BufRead, BufReader, Read, Write};
