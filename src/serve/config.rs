@@ -173,3 +173,52 @@ fn postmark_auth(p: &PostmarkConfig) -> Result<PostmarkAuth, String> {
     }
     Ok(PostmarkAuth { basic, header })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> ServeConfig {
+        crate::configfile::parse_text(text).unwrap()
+    }
+
+    #[test]
+    fn defaults_listen_on_loopback_with_no_provider_and_a_closed_api() {
+        let s = Settings::new(&ServeConfig::default(), None).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8025");
+        assert!(s.token.is_none() && s.mailgun.is_none() && s.postmark.is_none());
+        assert_eq!(s.max_body, 1 << 20);
+    }
+
+    #[test]
+    fn secrets_never_sit_in_the_file_and_missing_ones_are_named() {
+        let err = crate::configfile::parse_text::<ServeConfig>("[mailgun]\nkey = \"s3cret\"\n")
+            .unwrap_err();
+        assert!(!err.contains("s3cret"), "{err}");
+        let cfg = parse("[mailgun]\nenv = \"REBOUND_TEST_UNSET_VAR_9\"\n");
+        let err = Settings::new(&cfg, None).unwrap_err();
+        assert!(err.contains("$REBOUND_TEST_UNSET_VAR_9"), "{err}");
+        let err = Settings::new(&parse("[mailgun]\n"), None).unwrap_err();
+        assert!(err.contains("[serve.mailgun]"), "{err}");
+    }
+
+    #[test]
+    fn postmark_without_credentials_is_refused() {
+        let err = Settings::new(&parse("[postmark]\n"), None).unwrap_err();
+        assert!(err.contains("open endpoint"), "{err}");
+        let err = Settings::new(&parse("[postmark]\nuser = \"pm\"\n"), None).unwrap_err();
+        assert!(err.contains("both user and password"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_named() {
+        let err = Settings::new(&ServeConfig::default(), Some("localhost")).unwrap_err();
+        assert!(err.starts_with("listen 'localhost'"), "{err}");
+    }
+
+    #[test]
+    fn a_sendgrid_key_that_is_no_p256_key_is_refused() {
+        assert!(super::super::sendgrid::decode_key("bm90IGEga2V5").is_err());
+        assert!(super::super::sendgrid::decode_key("%%%").is_err());
+    }
+}
