@@ -234,6 +234,16 @@ fn read_api_wants_the_token_metrics_count_and_sigterm_stops_cleanly() {
         "{a}"
     );
 
+    // The HTML report as a page, behind the token too.
+    assert_eq!(s.get("/campaigns/nov/report.html", None).status, 401);
+    let page = s.get("/campaigns/nov/report.html", Some(TOKEN));
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<html") && page.body.contains("a@example.com"),
+        "{}",
+        page.body
+    );
+
     let h = s.get("/healthz", None);
     assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
     let m = s.get("/metrics", None);
@@ -243,6 +253,8 @@ fn read_api_wants_the_token_metrics_count_and_sigterm_stops_cleanly() {
         "rebound_webhook_requests_total{provider=\"mailgun\",result=\"unsigned\"} 1",
         "rebound_facts{reason=\"userunknown\",source=\"mailgun\"} 1",
         "rebound_suppressions 1",
+        "rebound_messages{source=\"mailgun\",outcome=\"processed\"} 1",
+        "rebound_send_outcomes{state=\"accepted\"} 4",
     ] {
         assert!(
             m.body.lines().any(|l| l == line),

@@ -122,6 +122,30 @@ pub async fn campaign_report(
     }
 }
 
+/// GET /campaigns/{name}/report.html: the HTML report of `rebound report --format html`,
+/// as a page (everything from a bounce is escaped by the renderer).
+pub async fn campaign_page(
+    axum::extract::State(st): Shared,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> Response {
+    if let Some(r) = refusal(&st, &headers) {
+        return r;
+    }
+    let silence = st.silence.clone();
+    let scope = Scope::Campaign(name);
+    match read(&st, move |s| report::build_with(s, &scope, true, &silence)).await {
+        Ok(Ok(r)) => (
+            [("content-type", "text/html; charset=utf-8")],
+            report::html::render(&r),
+        )
+            .into_response(),
+        Ok(Err(e @ ReportError::NoCampaign { .. })) => error(StatusCode::NOT_FOUND, e.to_string()),
+        Ok(Err(e)) => error(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
+        Err(r) => r,
+    }
+}
+
 /// GET /healthz: 200 while the store answers.
 pub async fn healthz(axum::extract::State(st): Shared) -> Response {
     match read(&st, |s| s.metric_counts().map(|_| ())).await {
@@ -164,7 +188,7 @@ pub async fn metrics(axum::extract::State(st): Shared) -> Response {
     }
     out.push_str("# HELP rebound_facts Facts in the store, by reason and source (decoder module or provider).\n");
     out.push_str("# TYPE rebound_facts gauge\n");
-    for (reason, source, n) in &counts.0 {
+    for (reason, source, n) in &counts.facts {
         let _ = writeln!(
             out,
             "rebound_facts{{reason=\"{}\",source=\"{}\"}} {n}",
@@ -172,8 +196,29 @@ pub async fn metrics(axum::extract::State(st): Shared) -> Response {
             label(source)
         );
     }
+    out.push_str(
+        "# HELP rebound_messages Messages and webhook events read, by source and outcome.\n",
+    );
+    out.push_str("# TYPE rebound_messages gauge\n");
+    for (source, outcome, n) in &counts.messages {
+        let _ = writeln!(
+            out,
+            "rebound_messages{{source=\"{}\",outcome=\"{}\"}} {n}",
+            label(source),
+            label(outcome)
+        );
+    }
+    out.push_str("# HELP rebound_send_outcomes Campaign recipients by send state.\n");
+    out.push_str("# TYPE rebound_send_outcomes gauge\n");
+    for (state, n) in &counts.sends {
+        let _ = writeln!(
+            out,
+            "rebound_send_outcomes{{state=\"{}\"}} {n}",
+            label(state)
+        );
+    }
     out.push_str("# HELP rebound_suppressions Addresses on the suppression list.\n");
     out.push_str("# TYPE rebound_suppressions gauge\n");
-    let _ = writeln!(out, "rebound_suppressions {}", counts.1);
+    let _ = writeln!(out, "rebound_suppressions {}", counts.suppressions);
     ([("content-type", "text/plain; version=0.0.4")], out).into_response()
 }

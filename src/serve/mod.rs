@@ -82,6 +82,7 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/api/suppressions", get(api::suppressions))
         .route("/api/suppressions/{address}", get(api::suppression))
         .route("/api/campaigns/{name}/report", get(api::campaign_report))
+        .route("/campaigns/{name}/report.html", get(api::campaign_page))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .layer(DefaultBodyLimit::max(max_body))

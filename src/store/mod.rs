@@ -17,7 +17,7 @@ pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
 pub use listings::{ListingChange, Observation};
 pub use refusals::Judge;
-pub use reports::{FactDetail, SentRow};
+pub use reports::{FactDetail, MetricCounts, SentRow};
 pub use suppressions::Suppression;
 pub use values::{MatchKey, Verdict};
 

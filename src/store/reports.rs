@@ -160,31 +160,54 @@ impl Store {
     }
 }
 
-/// (reason, source, count) rows.
-pub type FactCounts = Vec<(String, String, i64)>;
+/// What `/metrics` shows from the store.
+#[derive(Debug, Clone, Default)]
+pub struct MetricCounts {
+    /// (reason, source: the evidence's module, count) of the facts.
+    pub facts: Vec<(String, String, i64)>,
+    /// (source: `poll` or the webhook's provider, outcome, count) of messages read.
+    pub messages: Vec<(String, String, i64)>,
+    /// (send state, count) of campaign recipients.
+    pub sends: Vec<(String, i64)>,
+    pub suppressions: i64,
+}
 
 impl Store {
-    /// Facts counted by reason and by source (the evidence's module: `rfc3464`, `postfix`,
-    /// `mailgun`, ...), for `/metrics`; and the size of the suppression list.
-    pub fn metric_counts(&self) -> Result<(FactCounts, i64), StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT reason, CASE WHEN instr(evidence, ':') > 0
-                                     THEN substr(evidence, 1, instr(evidence, ':') - 1)
-                                     ELSE evidence END AS source, count(*)
-                 FROM facts GROUP BY 1, 2 ORDER BY 1, 2",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(|e| self.err(e))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| self.err(e))?;
-        let n = self
+    /// Facts by reason and source (`rfc3464`, `postfix`, `mailgun`, ...), messages read by
+    /// source and outcome, recipients by send state, and the suppression list's size.
+    pub fn metric_counts(&self) -> Result<MetricCounts, StoreError> {
+        let rows3 = |sql: &str| -> Result<Vec<(String, String, i64)>, StoreError> {
+            let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .map_err(|e| self.err(e))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| self.err(e));
+            rows
+        };
+        let facts = rows3(
+            "SELECT reason, CASE WHEN instr(evidence, ':') > 0
+                                 THEN substr(evidence, 1, instr(evidence, ':') - 1)
+                                 ELSE evidence END, count(*)
+             FROM facts GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let messages = rows3(
+            "SELECT CASE WHEN folder = 'webhook' THEN account ELSE 'poll' END, outcome, count(*)
+             FROM messages GROUP BY 1, 2 ORDER BY 1, 2",
+        )?;
+        let sends = rows3("SELECT state, '', count(*) FROM recipients GROUP BY 1 ORDER BY 1")?
+            .into_iter()
+            .map(|(s, _, n)| (s, n))
+            .collect();
+        let suppressions = self
             .conn
             .query_row("SELECT count(*) FROM suppressions", [], |r| r.get(0))
             .map_err(|e| self.err(e))?;
-        Ok((rows, n))
+        Ok(MetricCounts {
+            facts,
+            messages,
+            sends,
+            suppressions,
+        })
     }
 }
