@@ -1,6 +1,7 @@
 //! `rebound serve` under a burst of concurrent clients killed with SIGKILL, the clients
-//! retrying as providers do (until a 2xx): every event ends up stored exactly once. And a
-//! request whose body never arrives is cut at the configured timeout.
+//! retrying as providers do (until a 2xx): every event ends up stored exactly once. A
+//! commit that fails answers 503 and leaves nothing; a request whose body never arrives is
+//! cut at the configured timeout.
 
 mod serve_support;
 
@@ -116,4 +117,38 @@ fn a_body_that_never_arrives_is_cut_at_the_timeout() {
         count(&dir.join("rebound.db"), "SELECT count(*) FROM messages"),
         0
     );
+}
+
+#[test]
+fn a_failed_commit_answers_503_stores_nothing_and_the_retry_is_stored() {
+    let dir = workdir("commitfail");
+    let db = dir.join("rebound.db");
+    seed(&db, &["a@example.com"]);
+    let server = start(&dir, CONFIG, &[("T_MAILGUN", MAILGUN_KEY)]);
+    // The store refuses every new fact, as a full disk or a broken file would.
+    let c = rusqlite::Connection::open(&db).unwrap();
+    c.execute_batch(
+        "CREATE TRIGGER refuse BEFORE INSERT ON facts BEGIN SELECT RAISE(ABORT, 'disk full'); END;",
+    )
+    .unwrap();
+    let mut e = event(0);
+    e["recipient"] = json!("a@example.com");
+    let body = mailgun_body(MAILGUN_KEY, now(), e.clone());
+    let r = http(&server.addr, "POST", "/webhooks/mailgun", &[], &body);
+    assert_eq!(r.status, 503, "{}", r.body);
+    assert!(r.body.contains("disk full"), "{}", r.body);
+    // Nothing of the event stayed: not its message row, so the retry is not a "replay".
+    assert_eq!(count(&db, "SELECT count(*) FROM messages"), 0);
+    assert_eq!(count(&db, "SELECT count(*) FROM suppressions"), 0);
+    c.execute_batch("DROP TRIGGER refuse;").unwrap();
+    let body = mailgun_body(MAILGUN_KEY, now(), e);
+    let r = http(&server.addr, "POST", "/webhooks/mailgun", &[], &body);
+    assert_eq!(
+        (r.status, r.json()["stored"].as_u64()),
+        (200, Some(1)),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM facts"), 1);
+    assert_eq!(count(&db, "SELECT count(*) FROM suppressions"), 1);
 }
