@@ -418,6 +418,15 @@ fn init_writes_a_configuration_every_command_reads() {
         said.contains("clean FAILED: cannot read 'list.csv'"),
         "{said}"
     );
+    // serve reads [serve]: loopback, no provider until one is set.
+    #[derive(serde::Deserialize)]
+    struct WithServe {
+        serve: rebound::serve::ServeConfig,
+    }
+    let file: WithServe =
+        rebound::configfile::parse(&config, &d.join("rebound.toml")).expect("[serve] reads");
+    let serve = rebound::serve::Settings::new(&file.serve, None).expect("[serve] settings");
+    assert_eq!(serve.listen.to_string(), "127.0.0.1:8025");
     // A second init changes nothing.
     std::fs::write(d.join("policy.toml"), "# mine\n").unwrap();
     let out = run_in(&["init"]);
