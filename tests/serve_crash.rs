@@ -152,3 +152,27 @@ fn a_failed_commit_answers_503_stores_nothing_and_the_retry_is_stored() {
     assert_eq!(count(&db, "SELECT count(*) FROM facts"), 1);
     assert_eq!(count(&db, "SELECT count(*) FROM suppressions"), 1);
 }
+
+#[test]
+fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let dir = workdir("slowloris");
+    let server = start(&dir, CONFIG, &[("T_MAILGUN", MAILGUN_KEY)]);
+    let mut s = std::net::TcpStream::connect(&server.addr).unwrap();
+    s.write_all(b"POST /webhooks/mailgun HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let t = Instant::now();
+    let mut raw = Vec::new();
+    // The server closes the connection: the read ends (EOF or reset), not our timeout.
+    let ended = s.read_to_end(&mut raw);
+    let waited = t.elapsed();
+    assert!(
+        waited < Duration::from_secs(15),
+        "still connected after {waited:?}: {ended:?}"
+    );
+    // timeout = 1 s, so quiet connections end after 1 + 5 s.
+    assert!(waited >= Duration::from_secs(5), "closed early: {waited:?}");
+    // The server still serves.
+    let r = http(&server.addr, "GET", "/healthz", &[], b"");
+    assert_eq!(r.status, 200);
+}

@@ -8,6 +8,7 @@
 pub mod api;
 pub mod config;
 pub mod events;
+pub mod idle;
 pub mod intake;
 pub mod mailgun;
 pub mod postmark;
@@ -109,6 +110,13 @@ pub async fn run(
     state: Arc<State>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Quiet connections end a little after the request timeout, so a request under way is
+    // answered (408 at worst) before its connection is cut.
+    let idle = state.settings.timeout + std::time::Duration::from_secs(5);
+    let listener = idle::IdleListener {
+        inner: listener,
+        idle,
+    };
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
