@@ -99,8 +99,12 @@ fn mailgun_events_become_facts_replays_count_once_and_bad_requests_change_nothin
         &mailgun_body(MAILGUN_KEY, now(), opened),
     );
     assert_eq!(
-        (r.status, r.json()["result"].as_str()),
-        (200, Some("ignored"))
+        (
+            r.status,
+            r.json()["result"].as_str(),
+            r.json()["ignored"].as_u64()
+        ),
+        (200, Some("ignored"), Some(1))
     );
     let before = (facts(&s.db()).len(), suppressions(&s.db()).len());
     assert_eq!(before, (3, 2));

@@ -95,7 +95,10 @@ pub async fn mailgun(axum::extract::State(st): Shared, body: Body) -> Response {
         return refused(&st, P, r);
     }
     match mailgun::event(&v) {
-        Ok(e) => commit(st, P, e.into_iter().collect(), 0).await,
+        Ok(e) => {
+            let ignored = usize::from(e.is_none());
+            commit(st, P, e.into_iter().collect(), ignored).await
+        }
         Err(e) => bad_request(&st, P, e),
     }
 }
@@ -118,7 +121,10 @@ pub async fn postmark(
         return refused(&st, P, r);
     }
     match json(&body).and_then(|v| postmark::event(&v)) {
-        Ok(e) => commit(st, P, e.into_iter().collect(), 0).await,
+        Ok(e) => {
+            let ignored = usize::from(e.is_none());
+            commit(st, P, e.into_iter().collect(), ignored).await
+        }
         Err(e) => bad_request(&st, P, e),
     }
 }
@@ -161,7 +167,6 @@ async fn commit(
     events: Vec<Event>,
     ignored: usize,
 ) -> Response {
-    let ignored = ignored + usize::from(events.is_empty());
     let st2 = st.clone();
     let done = tokio::task::spawn_blocking(move || {
         // A panic while the lock was held dropped (rolled back) its transaction.
