@@ -139,10 +139,7 @@ impl Event {
             rule.push_str(&format!("; {}", rf.rule));
         } else if let Some(f) = self.fallback {
             reason = f;
-            hard = matches!(
-                f,
-                Reason::UserUnknown | Reason::HostUnknown | Reason::HasMoved | Reason::SyntaxError
-            );
+            hard = f.is_hard(self.kind == Kind::Permanent);
             rule.push_str(&format!("; provider type ({})", f.as_str()));
         }
         let action = match self.kind {
@@ -160,11 +157,11 @@ impl Event {
             }
             Kind::Blocked if unnamed => reason = Reason::Blocked,
             Kind::Complaint => {
-                (reason, hard) = (Reason::Feedback, true);
+                (reason, hard) = (Reason::Feedback, false);
                 feedback_type = Some("abuse".to_string());
             }
             Kind::Unsubscribe => {
-                (reason, hard) = (Reason::Feedback, true);
+                (reason, hard) = (Reason::Feedback, false);
                 feedback_type = Some("opt-out".to_string());
             }
             Kind::Delivered => (reason, hard) = (Reason::Delivered, false),
