@@ -1,10 +1,12 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
+mod campaign;
 mod clean;
 mod eval;
 mod parse;
 mod policy;
 mod poll;
+mod prune;
 mod report;
 mod run;
 mod send;
@@ -60,12 +62,14 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
+    Campaign(campaign::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
     Report(report::Args),
     Clean(clean::Args),
     Run(run::Args),
+    Prune(prune::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -77,9 +81,11 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
+        Command::Campaign(args) => campaign::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),

@@ -15,6 +15,8 @@ use std::process::{Command, ExitCode};
 ///   [run]
 ///   report = "reports/last-7-days.html"   # optional: HTML report of the last report_days
 ///   report_days = 7
+///   retention_days = 90                   # optional: prune facts and diagnostics older
+///                                         # than this each cycle (see `rebound prune`)
 ///   [[run.clean]]                         # optional, repeatable
 ///   in = "lists/newsletter.csv"
 ///   out = "lists/newsletter.clean.csv"
@@ -49,6 +51,9 @@ pub struct Args {
 struct RunSection {
     report: Option<PathBuf>,
     report_days: Option<u32>,
+    /// Facts and stored diagnostics older than this many days are deleted each cycle
+    /// (`rebound prune`); suppressions stay.
+    retention_days: Option<u32>,
     #[serde(default)]
     clean: Vec<CleanJob>,
 }
@@ -112,7 +117,7 @@ fn poll(args: &Args) -> Result<String> {
     ))
 }
 
-fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
+fn clean(job: &CleanJob, suppressed: &rebound::store::SuppressedSet) -> Result<String> {
     // The same function as `rebound clean`: outputs replaced whole with their mode, links
     // written through, nothing half-written after an error or a signal.
     let files = rebound::listfiles::Job {
@@ -194,6 +199,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
         } else {
             step("poll", Ok("no [poll] accounts configured".into()));
         }
+    }
+    if let Some(days) = cfg.run.retention_days {
+        let pruned = rebound::store::Store::open(&args.db)
+            .and_then(|mut s| s.prune(days))
+            .map(|p| super::prune::summary(days, &p))
+            .map_err(anyhow::Error::from);
+        step("prune", pruned);
     }
     if !cfg.run.clean.is_empty() || cfg.run.report.is_some() {
         match rebound::store::Store::open(&args.db) {

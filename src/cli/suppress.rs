@@ -1,4 +1,5 @@
-//! `rebound suppress`: the suppression list by hand (list, add, remove, check, import, export).
+//! `rebound suppress`: the suppression list by hand (list, add, remove, forget, check,
+//! import, export).
 
 use anyhow::{Context, Result};
 use rebound::address::Address;
@@ -44,6 +45,16 @@ enum Cmd {
         #[arg(required = true)]
         emails: Vec<String>,
     },
+    /// Erase the personal data of addresses (right to erasure) while keeping them
+    /// suppressed: recipient rows' addresses, merge fields and replies, facts' addresses
+    /// and diagnostics, unsubscribe requests, the list entry's spelling and evidence. Each
+    /// stays suppressed as `forgotten:<HMAC of its key>` (keyed with the store's secret),
+    /// which send, clean and check still match. The database is then rewritten (VACUUM)
+    /// so no old page holds the address. Refused while a campaign is being sent.
+    Forget {
+        #[arg(required = true)]
+        emails: Vec<String>,
+    },
     /// Say whether each address is suppressed; exit code 0 when all are, 1 otherwise.
     Check {
         #[arg(required = true)]
@@ -70,7 +81,10 @@ enum Cmd {
 pub fn run(args: Args) -> Result<ExitCode> {
     // Only adding creates a store: a mistyped --db for list/check/export/remove is an
     // error, not an empty list that answers "not suppressed".
-    let creates = matches!(args.command, Cmd::Add { .. } | Cmd::Import { .. });
+    let creates = matches!(
+        args.command,
+        Cmd::Add { .. } | Cmd::Import { .. } | Cmd::Forget { .. }
+    );
     let mut store = if creates {
         Store::open(&args.db)?
     } else {
@@ -100,6 +114,18 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .collect::<Result<_>>()?;
             let n = store.import_suppressions(&rows)?;
             println!("added {n} (already listed: {})", rows.len() - n);
+        }
+        Cmd::Forget { emails } => {
+            let addresses = emails
+                .iter()
+                .map(|e| parse_address(e))
+                .collect::<Result<Vec<_>>>()?;
+            let f = store.forget(&addresses)?;
+            println!(
+                "forgot {} address(es): {} recipient rows, {} facts, {} unsubscribe requests erased; \
+                 kept suppressed by keyed hash ({} newly)",
+                f.addresses, f.recipients, f.facts, f.unsubscribes, f.newly_suppressed
+            );
         }
         Cmd::Remove { emails } => {
             let mut n = 0;

@@ -6,6 +6,7 @@
 pub mod config;
 pub mod connect;
 pub mod process;
+pub mod unsubscribe;
 
 use config::{Account, Folders};
 use connect::ImapSession;

@@ -20,15 +20,18 @@ pub enum Outcome {
     Unmatched,
     /// Not a bounce, or not readable: for a person to look at.
     NotBounces,
+    /// An unsubscribe request to a copy's signed List-Unsubscribe mailto.
+    Unsubscribes,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Processed,
         Outcome::Complaints,
         Outcome::AutoReplies,
         Outcome::Unmatched,
         Outcome::NotBounces,
+        Outcome::Unsubscribes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Outcome {
             Outcome::AutoReplies => "auto_replies",
             Outcome::Unmatched => "unmatched",
             Outcome::NotBounces => "not_bounces",
+            Outcome::Unsubscribes => "unsubscribes",
         }
     }
 
@@ -140,6 +144,8 @@ pub struct Decoded {
     pub bounces: Vec<Bounce>,
     /// Set when the decoder failed on the message.
     pub error: Option<String>,
+    /// The unsubscribe token the message was addressed to, not yet verified.
+    pub unsubscribe: Option<String>,
 }
 
 /// Decodes one message and computes its identity.
@@ -166,6 +172,7 @@ pub fn decode_message(raw: &[u8]) -> Decoded {
         sha256: sha256_hex(raw),
         bounces,
         error,
+        unsubscribe: super::unsubscribe::token_in(raw),
     }
 }
 
@@ -233,6 +240,54 @@ impl Pipeline {
         Ok(out)
     }
 
+    /// An unsubscribe request: a verified token suppresses its recipient (reason
+    /// `unsubscribed`) and the message goes to the Unsubscribes folder; a forged or
+    /// altered one changes nothing and the message is left for a person (NotBounces).
+    #[allow(clippy::too_many_arguments)]
+    fn unsubscribe(
+        &self,
+        tx: &Tx,
+        token: &str,
+        mid: &str,
+        sha: &str,
+        account: &str,
+        folder: &str,
+        uid: Option<u32>,
+    ) -> Result<Processed, StoreError> {
+        use super::unsubscribe::{FORGED, UNKNOWN_RECIPIENT};
+        let ids = crate::verp::verify_unsubscribe(&self.correlator.secret, token);
+        let Some((campaign, recipient)) = ids else {
+            tx.insert_message(mid, sha, account, folder, uid, "not_bounces", Some(FORGED))?;
+            return Ok(Processed {
+                outcome: Some(Outcome::NotBounces),
+                error: Some(FORGED.into()),
+                ..Processed::default()
+            });
+        };
+        let outcome = Outcome::Unsubscribes;
+        let row = tx.insert_message(mid, sha, account, folder, uid, outcome.as_str(), None)?;
+        let evidence = format!("List-Unsubscribe mailto request, message <{mid}>");
+        match tx.unsubscribe(campaign, recipient, row, &evidence)? {
+            Some(u) => Ok(Processed {
+                outcome: Some(outcome),
+                suppressed: if u.newly_suppressed {
+                    vec![crate::address::key_of(&u.email)]
+                } else {
+                    Vec::new()
+                },
+                ..Processed::default()
+            }),
+            None => {
+                tx.set_message_outcome(row, "not_bounces", UNKNOWN_RECIPIENT)?;
+                Ok(Processed {
+                    outcome: Some(Outcome::NotBounces),
+                    error: Some(UNKNOWN_RECIPIENT.into()),
+                    ..Processed::default()
+                })
+            }
+        }
+    }
+
     /// Correlates, judges and writes one decoded message within a transaction.
     pub fn commit_in(
         &self,
@@ -247,6 +302,7 @@ impl Pipeline {
             sha256: sha,
             bounces,
             error,
+            unsubscribe,
         } = d;
         if let Some(prev) = tx.seen(&mid, &sha)? {
             return Ok(Processed {
@@ -254,6 +310,9 @@ impl Pipeline {
                 already_seen: true,
                 ..Processed::default()
             });
+        }
+        if let Some(token) = unsubscribe {
+            return self.unsubscribe(tx, &token, &mid, &sha, account, folder, uid);
         }
         let mut facts = Vec::with_capacity(bounces.len());
         let mut keys = Vec::with_capacity(bounces.len());

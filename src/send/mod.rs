@@ -6,10 +6,12 @@ pub mod csvlist;
 pub mod message;
 pub mod receipt;
 pub mod smtp;
+pub mod unsubscribe;
 
 use crate::hygiene::Policy;
 use crate::store::{
-    Applier, Campaign, Journal, Judge, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
+    Adopted, Applier, Campaign, Journal, Judge, Outcome, Planted, RecipientRow, RunPlan, SendState,
+    Store, StoreError,
 };
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
@@ -39,6 +41,12 @@ pub struct SendConfig {
     /// Secret for the VERP token's HMAC.
     pub secret: Vec<u8>,
     pub resend_uncertain: bool,
+    /// Send the `deferred` recipients again (never an accepted one).
+    pub retry_deferred: bool,
+    /// Let a re-run add the recipients of its list that the campaign does not have yet.
+    pub add_recipients: bool,
+    /// The https unsubscribe URL (`{token}` is replaced by the signed token), when set.
+    pub unsubscribe_url: Option<String>,
     pub db: PathBuf,
     /// The hygiene policy that judges each refusal as it is recorded.
     pub policy: Arc<Policy>,
@@ -83,6 +91,10 @@ pub struct Summary {
     pub recovered_uncertain: usize,
     /// Per-state totals for the whole campaign after the run.
     pub totals: Vec<(String, i64)>,
+    /// How this run's message and list changed the campaign.
+    pub adopted: Adopted,
+    /// Deferred recipients made pending again (`--retry-deferred`).
+    pub retried_deferred: usize,
 }
 
 /// Shared pacing of all connections: the next moment a message may start.
@@ -143,7 +155,7 @@ pub fn run(
         });
     }
     let mut store = Store::open(&cfg.db)?;
-    let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
+    let mut campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
     // Taken before anything is read: one run per campaign at a time, and what a killed
     // run left in its journal is in the store before the pending recipients are listed.
     let journal = Arc::new(store.open_journal(campaign.id, Some(&*cfg.policy))?);
@@ -164,11 +176,27 @@ pub fn run(
             )
         })
         .collect();
-    store.add_recipients(&campaign, &rows)?;
+    let adopted = store.adopt_run(
+        &mut campaign,
+        &RunPlan {
+            message_sha256: &template.sha256,
+            message_path: &cfg.message.display().to_string(),
+            from_addr: &cfg.return_path,
+            list_path: &cfg.recipients.display().to_string(),
+            rows: &rows,
+            add_recipients: cfg.add_recipients,
+        },
+    )?;
     let mut summary = Summary {
         listed: list.rows.len(),
         problems: list.problems.clone(),
         recovered_uncertain: store.recover_interrupted(&campaign, cfg.resend_uncertain)?,
+        adopted,
+        retried_deferred: if cfg.retry_deferred {
+            store.retry_deferred(&campaign)?
+        } else {
+            0
+        },
         ..Summary::default()
     };
 
@@ -391,6 +419,14 @@ fn send_one(
         row.id,
         &message::rfc5322_now(),
     );
+    let content = unsubscribe::links(
+        &cfg.secret,
+        &cfg.return_path,
+        cfg.unsubscribe_url.as_deref(),
+        campaign.id,
+        row.id,
+    )
+    .add_to(content);
     let env = Envelope {
         return_path: &return_path,
         recipient: to,

@@ -159,24 +159,15 @@ pub(super) fn mark_sending_on(
 }
 
 impl Store {
-    /// The campaign of that name, created when new. Resuming with another message is
-    /// refused: the recipients already sent got the first one.
+    /// The campaign of that name, created when new. Whether this run's message and list
+    /// may change it is `adopt_run`'s decision (`store::campaign_admin`).
     pub fn campaign(
         &mut self,
         name: &str,
         message_sha256: &str,
         from_addr: &str,
     ) -> Result<Campaign, StoreError> {
-        let found = self.find_campaign(name)?;
-        if let Some(c) = found {
-            if c.message_sha256 != message_sha256 {
-                return Err(StoreError::Invalid {
-                    path: self.path().to_path_buf(),
-                    message: format!(
-                        "campaign '{name}' was started with another message; use a new campaign name"
-                    ),
-                });
-            }
+        if let Some(c) = self.find_campaign(name)? {
             return Ok(c);
         }
         self.conn
@@ -335,6 +326,52 @@ impl Store {
     /// Marks the campaign's pending recipients whose address is on the suppression list
     /// as skipped, all in one statement. Returns how many.
     pub fn skip_suppressed(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
+        let plain = self.skip_plain(campaign)?;
+        Ok(plain + self.skip_erased(campaign)?)
+    }
+
+    /// Pending recipients whose address was erased (`suppress forget`): their key's
+    /// keyed hash is on the list. Nothing to do, and one query, when no entry is hashed.
+    fn skip_erased(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
+        let Some(secret) =
+            super::suppressions::hashing_secret(&self.conn).map_err(|e| self.err(e))?
+        else {
+            return Ok(0);
+        };
+        let ids: Vec<i64> = self
+            .conn
+            .prepare(
+                "SELECT id, email_key FROM recipients
+                  WHERE campaign_id = ?1 AND state = 'pending' AND email_key IS NOT NULL",
+            )
+            .and_then(|mut stmt| {
+                let rows = stmt.query_map([campaign.id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                let mut hit = Vec::new();
+                let mut exists = self
+                    .conn
+                    .prepare("SELECT 1 FROM suppressions WHERE email = ?1")?;
+                for row in rows {
+                    let (id, key) = row?;
+                    let hashed = super::suppressions::hashed_key(&secret, &key);
+                    if exists.exists([hashed])? {
+                        hit.push(id);
+                    }
+                }
+                Ok(hit)
+            })
+            .map_err(|e| self.err(e))?;
+        self.each_in_one_transaction(
+            "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+              WHERE id = ?1 AND state = 'pending'",
+            &ids,
+            |stmt, id| stmt.execute([id]),
+        )
+    }
+
+    fn skip_plain(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
         self.conn
             .execute(
                 "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',

@@ -2,21 +2,27 @@
 //! Schema changes are migrations applied in order at open; every write that must not be
 //! lost is one transaction.
 
+mod campaign_admin;
 mod campaigns;
+mod erasure;
 mod facts;
 mod journal;
 mod refusals;
 mod reports;
 mod schema;
 mod suppressions;
+mod unsubscribes;
 mod values;
 
+pub use campaign_admin::{Adopted, CampaignInfo, RunPlan};
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
+pub use erasure::{Forgotten, Pruned};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
 pub use refusals::Judge;
 pub use reports::{FactDetail, SentRow};
-pub use suppressions::Suppression;
+pub use suppressions::{SuppressedSet, Suppression};
+pub use unsubscribes::{Unsubscribed, UNSUBSCRIBED};
 pub use values::{MatchKey, Verdict};
 
 use rusqlite::Connection;

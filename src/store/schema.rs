@@ -141,6 +141,19 @@ const MIGRATIONS: &[&str] = &[
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', created_at) IS NOT NULL;
     UPDATE poll_checkpoints SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', updated_at)
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at) IS NOT NULL;",
+    // 8: the message file a campaign was last run with, for `campaign list`/`show`; and
+    // the unsubscribe requests `poll` read (the signed List-Unsubscribe mailto), tied to
+    // the recipient whose copy carried the token, for the reports' count.
+    "ALTER TABLE campaigns ADD COLUMN message_path TEXT;
+    CREATE TABLE unsubscribes (
+        id INTEGER PRIMARY KEY,
+        message_row INTEGER REFERENCES messages(id),
+        campaign_id INTEGER REFERENCES campaigns(id),
+        recipient_id INTEGER REFERENCES recipients(id),
+        email TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE INDEX unsubscribes_campaign ON unsubscribes(campaign_id);",
 ];
 
 /// The schema version this build writes: the number of migrations.
