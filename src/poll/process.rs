@@ -54,6 +54,13 @@ impl Outcome {
 /// NotBounces for a person).
 pub const NOT_A_REPORT: &str = "no delivery report, complaint or auto-reply found";
 
+/// Whether a message's recorded note says why it was left for a person (not a report, an
+/// unsubscribe request that changed nothing) rather than that it could not be read.
+pub fn is_note(error: &str) -> bool {
+    use super::unsubscribe::{FORGED, UNKNOWN_RECIPIENT};
+    [NOT_A_REPORT, FORGED, UNKNOWN_RECIPIENT].contains(&error)
+}
+
 /// What happened to one message.
 #[derive(Debug, Clone, Default)]
 pub struct Processed {
