@@ -353,6 +353,23 @@ fn a_forgotten_address_leaves_no_readable_trace_and_stays_suppressed() {
     // a policy write for the address adds no readable entry beside the hashed one
     ok(rebound(&dir, &["suppress", "add", "nosuchuser@local.test"]));
     assert_eq!(query(&db, "SELECT count(*) FROM suppressions")[0][0], "1");
+    // the hashed entry survives an export and import, and `remove` finds it by address
+    ok(rebound(&dir, &["suppress", "export", "-o", "export.csv"]));
+    let exported = std::fs::read_to_string(dir.join("export.csv")).unwrap();
+    assert!(
+        exported.contains(&entries[0][0]) && !exported.contains("nosuchuser"),
+        "{exported}"
+    );
+    let out = ok(rebound(
+        &dir,
+        &["suppress", "remove", "NoSuchUser@local.test"],
+    ));
+    assert!(out.contains("removed 1"), "{out}");
+    assert_eq!(query(&db, "SELECT count(*) FROM suppressions")[0][0], "0");
+    let out = ok(rebound(&dir, &["suppress", "import", "export.csv"]));
+    assert!(out.contains("imported 1 new of 1"), "{out}");
+    let check = rebound(&dir, &["suppress", "check", "nosuchuser@local.test"]);
+    assert!(check.status.success(), "{}", text(&check));
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! `rebound suppress`: the suppression list by hand (list, add, remove, forget, check,
 //! import, export).
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use rebound::address::Address;
 use rebound::store::{Store, Suppression};
 use std::io::Write;
@@ -248,6 +248,21 @@ fn read(path: &Path, format: Option<Format>) -> Result<Vec<Suppression>> {
     };
     let mut keyed = Vec::with_capacity(rows.len());
     for (i, mut r) in rows.into_iter().enumerate() {
+        // an erased address's entry (from `export`) stays its keyed hash; it matches only
+        // in a store with the same secret
+        if rebound::store::is_hashed(&r.email) {
+            if !rebound::store::is_valid_hashed(&r.email) {
+                bail!(
+                    "'{}' entry {}: '{}' is not a forgotten entry (forgotten: and 64 hex digits)",
+                    path.display(),
+                    i + 1,
+                    r.email.escape_debug()
+                );
+            }
+            r.display = "(forgotten)".into();
+            keyed.push(r);
+            continue;
+        }
         let a = parse_address(&r.email)
             .with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
         r.display = a.as_str().to_string();

@@ -21,7 +21,7 @@ pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
 pub use refusals::Judge;
 pub use reports::{FactDetail, SentRow};
-pub use suppressions::{SuppressedSet, Suppression};
+pub use suppressions::{is_hashed, is_valid_hashed, SuppressedSet, Suppression};
 pub use unsubscribes::{Unsubscribed, UNSUBSCRIBED};
 pub use values::{MatchKey, Verdict};
 

@@ -45,6 +45,12 @@ pub fn is_hashed(key: &str) -> bool {
     key.starts_with(HASHED_PREFIX)
 }
 
+/// Whether a text is a well-formed erased entry's key: the prefix and 64 hex digits.
+pub fn is_valid_hashed(key: &str) -> bool {
+    key.strip_prefix(HASHED_PREFIX)
+        .is_some_and(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 /// The stored key that stands for an erased address.
 pub(super) fn hashed_key(secret: &[u8], key: &str) -> String {
     format!(
@@ -146,10 +152,16 @@ impl Store {
         }
     }
 
-    /// Removes an address; false when it was not there.
+    /// Removes an address (also its erased, hashed entry); false when it was not there.
     pub fn unsuppress(&mut self, address: &Address) -> Result<bool, StoreError> {
+        let hashed = hashing_secret(&self.conn)
+            .map_err(|e| self.err(e))?
+            .map(|secret| hashed_key(&secret, address.key()));
         self.conn
-            .execute("DELETE FROM suppressions WHERE email = ?1", [address.key()])
+            .execute(
+                "DELETE FROM suppressions WHERE email = ?1 OR email = ?2",
+                params![address.key(), hashed],
+            )
             .map(|n| n > 0)
             .map_err(|e| self.err(e))
     }
@@ -191,6 +203,22 @@ impl Store {
                         ),
                     });
                 }
+            }
+            if is_hashed(&s.email) {
+                // an erased entry (exported, imported again) goes in as it is
+                let n = tx
+                    .execute(
+                        "INSERT OR IGNORE INTO suppressions (email, display, reason, source, created_at)
+                         VALUES (?1, '(forgotten)', ?2, ?3, coalesce(strftime('%Y-%m-%dT%H:%M:%fZ', ?4),
+                                                                    strftime('%Y-%m-%dT%H:%M:%fZ','now')))",
+                        params![s.email, s.reason, source, created],
+                    )
+                    .map_err(|e| StoreError::Sqlite {
+                        path: self.path.clone(),
+                        source: e,
+                    })?;
+                new += n;
+                continue;
             }
             if insert(
                 &tx,
