@@ -145,10 +145,18 @@ fn a_signed_unsubscribe_mail_suppresses_its_recipient_and_a_forged_one_nobody() 
     // the signed token is no VERP token, and the copy's return path no unsubscribe one
     assert_eq!(rebound::verp::verify(&secret, token), None);
 
-    // a forged request: the same ids, the MAC altered
+    // a forged request: the same ids, the MAC altered; through the URL's path first
     let mut forged = token.to_string();
     let last = forged.pop().unwrap();
     forged.push(if last == '0' { '1' } else { '0' });
+    let refused = rebound(&dir, &["suppress", "unsubscribe", &forged]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("does not verify"),
+        "{}",
+        text(&refused)
+    );
+    assert_eq!(query(&db, "SELECT count(*) FROM suppressions")[0][0], "0");
     let folder = format!("{tag}-in");
     save_message(
         &env,
@@ -203,6 +211,14 @@ fn a_signed_unsubscribe_mail_suppresses_its_recipient_and_a_forged_one_nobody() 
     assert_eq!(folder_count(&env, &format!("{tag}-N")), 1);
     assert_eq!(folder_count(&env, &folder), 0);
 
+    // the URL's path with the real token: the same recipient, counted once
+    let out = ok(rebound(&dir, &["suppress", "unsubscribe", token]));
+    assert!(
+        out.contains(&format!(
+            "{alice}: unsubscribed (campaign '{tag}', was suppressed already)"
+        )),
+        "{out}"
+    );
     // the reports count it
     let report: serde_json::Value = serde_json::from_str(&ok(rebound(
         &dir,

@@ -55,6 +55,18 @@ enum Cmd {
         #[arg(required = true)]
         emails: Vec<String>,
     },
+    /// Apply unsubscribe tokens received by the https one-click URL (`[send]
+    /// unsubscribe_url`; the web handler passes the token on): each verified token
+    /// suppresses its recipient with reason `unsubscribed`, as a mailed request does.
+    /// Exit code 1 when a token does not verify (it changes nothing).
+    Unsubscribe {
+        #[arg(required = true)]
+        tokens: Vec<String>,
+        /// Environment variable holding the VERP secret (default: the one kept in the
+        /// store), as given to `send`.
+        #[arg(long, value_name = "VAR")]
+        verp_secret_env: Option<String>,
+    },
     /// Say whether each address is suppressed; exit code 0 when all are, 1 otherwise.
     Check {
         #[arg(required = true)]
@@ -114,6 +126,42 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .collect::<Result<_>>()?;
             let n = store.import_suppressions(&rows)?;
             println!("added {n} (already listed: {})", rows.len() - n);
+        }
+        Cmd::Unsubscribe {
+            tokens,
+            verp_secret_env,
+        } => {
+            let secret = match &verp_secret_env {
+                Some(var) => std::env::var(var)
+                    .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
+                    .into_bytes(),
+                None => store.verp_secret()?,
+            };
+            let mut all = true;
+            for t in &tokens {
+                match store.unsubscribe_token(&secret, t)? {
+                    Some(u) => println!(
+                        "{}: unsubscribed (campaign '{}'{})",
+                        u.email,
+                        u.campaign,
+                        if u.newly_suppressed {
+                            ""
+                        } else {
+                            ", was suppressed already"
+                        }
+                    ),
+                    None => {
+                        all = false;
+                        eprintln!(
+                            "rebound: token '{}' does not verify or names no recipient: nobody unsubscribed",
+                            t.escape_debug()
+                        );
+                    }
+                }
+            }
+            if !all {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Cmd::Forget { emails } => {
             let addresses = emails

@@ -274,7 +274,7 @@ impl Pipeline {
         let outcome = Outcome::Unsubscribes;
         let row = tx.insert_message(mid, sha, account, folder, uid, outcome.as_str(), None)?;
         let evidence = format!("List-Unsubscribe mailto request, message <{mid}>");
-        match tx.unsubscribe(campaign, recipient, row, &evidence)? {
+        match tx.unsubscribe(campaign, recipient, Some(row), &evidence)? {
             Some(u) => Ok(Processed {
                 outcome: Some(outcome),
                 suppressed: if u.newly_suppressed {

@@ -39,14 +39,14 @@ impl Tx<'_> {
     }
 
     /// Records an unsubscribe request for recipient `recipient_id` of campaign
-    /// `campaign_id` (ids from a verified token) read in message `message_row`, and
-    /// suppresses the address. `None` when no such recipient exists (a token of a deleted
+    /// `campaign_id` (ids from a verified token) read in message `message_row` (none for
+    /// a request made through the https URL), and suppresses the address. `None` when no such recipient exists (a token of a deleted
     /// campaign): nothing changes.
     pub fn unsubscribe(
         &self,
         campaign_id: i64,
         recipient_id: i64,
-        message_row: i64,
+        message_row: Option<i64>,
         evidence: &str,
     ) -> Result<Option<Unsubscribed>, StoreError> {
         let conn = self.conn();
@@ -135,5 +135,25 @@ impl Store {
             )
             .map(|n| n as usize)
             .map_err(|e| self.err(e))
+    }
+}
+
+impl Store {
+    /// Applies an unsubscribe token that reached the sender another way than by mail
+    /// (the https one-click URL's handler passes it on): verified with `secret`, it
+    /// suppresses its recipient like a mailed request. `None` when the token does not
+    /// verify or names no stored recipient: nothing changes.
+    pub fn unsubscribe_token(
+        &mut self,
+        secret: &[u8],
+        token: &str,
+    ) -> Result<Option<Unsubscribed>, StoreError> {
+        let Some((campaign, recipient)) = crate::verp::verify_unsubscribe(secret, token) else {
+            return Ok(None);
+        };
+        let tx = self.begin()?;
+        let done = tx.unsubscribe(campaign, recipient, None, "one-click unsubscribe URL")?;
+        tx.commit()?;
+        Ok(done)
     }
 }
