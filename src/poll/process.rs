@@ -247,54 +247,6 @@ impl Pipeline {
         Ok(out)
     }
 
-    /// An unsubscribe request: a verified token suppresses its recipient (reason
-    /// `unsubscribed`) and the message goes to the Unsubscribes folder; a forged or
-    /// altered one changes nothing and the message is left for a person (NotBounces).
-    #[allow(clippy::too_many_arguments)]
-    fn unsubscribe(
-        &self,
-        tx: &Tx,
-        token: &str,
-        mid: &str,
-        sha: &str,
-        account: &str,
-        folder: &str,
-        uid: Option<u32>,
-    ) -> Result<Processed, StoreError> {
-        use super::unsubscribe::{FORGED, UNKNOWN_RECIPIENT};
-        let ids = crate::verp::verify_unsubscribe(&self.correlator.secret, token);
-        let Some((campaign, recipient)) = ids else {
-            tx.insert_message(mid, sha, account, folder, uid, "not_bounces", Some(FORGED))?;
-            return Ok(Processed {
-                outcome: Some(Outcome::NotBounces),
-                error: Some(FORGED.into()),
-                ..Processed::default()
-            });
-        };
-        let outcome = Outcome::Unsubscribes;
-        let row = tx.insert_message(mid, sha, account, folder, uid, outcome.as_str(), None)?;
-        let evidence = format!("List-Unsubscribe mailto request, message <{mid}>");
-        match tx.unsubscribe(campaign, recipient, Some(row), &evidence)? {
-            Some(u) => Ok(Processed {
-                outcome: Some(outcome),
-                suppressed: if u.newly_suppressed {
-                    vec![crate::address::key_of(&u.email)]
-                } else {
-                    Vec::new()
-                },
-                ..Processed::default()
-            }),
-            None => {
-                tx.set_message_outcome(row, "not_bounces", UNKNOWN_RECIPIENT)?;
-                Ok(Processed {
-                    outcome: Some(Outcome::NotBounces),
-                    error: Some(UNKNOWN_RECIPIENT.into()),
-                    ..Processed::default()
-                })
-            }
-        }
-    }
-
     /// Correlates, judges and writes one decoded message within a transaction.
     pub fn commit_in(
         &self,

@@ -4,6 +4,8 @@
 //! delivery added or the client wrote (`Delivered-To`, `X-Original-To`, `Envelope-To`,
 //! `To`, `Cc`); the token is checked like a VERP token, under its own label.
 
+use super::process::{Outcome, Pipeline, Processed};
+use crate::store::{StoreError, Tx};
 use crate::verp::UNSUBSCRIBE_PREFIX;
 
 /// Headers that name where the message was delivered, strongest first.
@@ -60,6 +62,55 @@ pub const FORGED: &str =
 /// The note kept with a message whose token is right but names no stored recipient.
 pub const UNKNOWN_RECIPIENT: &str =
     "unsubscribe request for a recipient this store does not hold (campaign deleted?): nobody was unsubscribed";
+
+impl Pipeline {
+    /// An unsubscribe request: a verified token suppresses its recipient (reason
+    /// `unsubscribed`) and the message goes to the Unsubscribes folder; a forged or
+    /// altered one changes nothing and the message is left for a person (NotBounces).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn unsubscribe(
+        &self,
+        tx: &Tx,
+        token: &str,
+        mid: &str,
+        sha: &str,
+        account: &str,
+        folder: &str,
+        uid: Option<u32>,
+    ) -> Result<Processed, StoreError> {
+        let ids = crate::verp::verify_unsubscribe(&self.correlator.secret, token);
+        let Some((campaign, recipient)) = ids else {
+            tx.insert_message(mid, sha, account, folder, uid, "not_bounces", Some(FORGED))?;
+            return Ok(Processed {
+                outcome: Some(Outcome::NotBounces),
+                error: Some(FORGED.into()),
+                ..Processed::default()
+            });
+        };
+        let outcome = Outcome::Unsubscribes;
+        let row = tx.insert_message(mid, sha, account, folder, uid, outcome.as_str(), None)?;
+        let evidence = format!("List-Unsubscribe mailto request, message <{mid}>");
+        match tx.unsubscribe(campaign, recipient, Some(row), &evidence)? {
+            Some(u) => Ok(Processed {
+                outcome: Some(outcome),
+                suppressed: if u.newly_suppressed {
+                    vec![crate::address::key_of(&u.email)]
+                } else {
+                    Vec::new()
+                },
+                ..Processed::default()
+            }),
+            None => {
+                tx.set_message_outcome(row, "not_bounces", UNKNOWN_RECIPIENT)?;
+                Ok(Processed {
+                    outcome: Some(Outcome::NotBounces),
+                    error: Some(UNKNOWN_RECIPIENT.into()),
+                    ..Processed::default()
+                })
+            }
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,7 @@
-//! The suppression list: addresses never to be sent to again, each with why and when.
+//! The suppression list: addresses never to be sent to again, each with why and when;
+//! erased addresses by their keyed hash; skipping a campaign's suppressed recipients.
 
-use super::{Store, StoreError};
+use super::{Campaign, Store, StoreError};
 use crate::address::Address;
 use rusqlite::{params, OptionalExtension};
 
@@ -302,5 +303,66 @@ impl Store {
             plain,
             hashed: secret.map(|s| (s, hashed)),
         })
+    }
+}
+
+impl Store {
+    /// Marks the campaign's pending recipients whose address is on the suppression list
+    /// as skipped, all in one statement. Returns how many.
+    pub fn skip_suppressed(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
+        let plain = self.skip_plain(campaign)?;
+        Ok(plain + self.skip_erased(campaign)?)
+    }
+
+    /// Pending recipients whose address was erased (`suppress forget`): their key's
+    /// keyed hash is on the list. Nothing to do, and one query, when no entry is hashed.
+    fn skip_erased(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
+        let Some(secret) = hashing_secret(&self.conn).map_err(|e| self.err(e))? else {
+            return Ok(0);
+        };
+        let ids: Vec<i64> = self
+            .conn
+            .prepare(
+                "SELECT id, email_key FROM recipients
+                  WHERE campaign_id = ?1 AND state = 'pending' AND email_key IS NOT NULL",
+            )
+            .and_then(|mut stmt| {
+                let rows = stmt.query_map([campaign.id], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                })?;
+                let mut hit = Vec::new();
+                let mut exists = self
+                    .conn
+                    .prepare("SELECT 1 FROM suppressions WHERE email = ?1")?;
+                for row in rows {
+                    let (id, key) = row?;
+                    let hashed = hashed_key(&secret, &key);
+                    if exists.exists([hashed])? {
+                        hit.push(id);
+                    }
+                }
+                Ok(hit)
+            })
+            .map_err(|e| self.err(e))?;
+        self.each_in_one_transaction(
+            "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
+                updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+              WHERE id = ?1 AND state = 'pending'",
+            &ids,
+            |stmt, id| stmt.execute([id]),
+        )
+    }
+
+    fn skip_plain(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
+        self.conn
+            .execute(
+                "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
+                    reply_code = NULL, receipt_id = NULL, reason = NULL, hard = NULL,
+                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
+                  WHERE campaign_id = ?1 AND state = 'pending'
+                    AND email_key IN (SELECT email FROM suppressions)",
+                [campaign.id],
+            )
+            .map_err(|e| self.err(e))
     }
 }
