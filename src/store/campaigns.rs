@@ -204,8 +204,9 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Adds recipients (email, fields JSON, CSV line); ones already present are left as
-    /// they are, so a resumed run does not reset anyone. Returns how many were new.
+    /// Adds recipients (email, fields JSON, CSV line); ones already present, in any
+    /// spelling of the address, are left as they are, so a resumed run does not reset
+    /// anyone nor send anyone twice. Returns how many were new.
     pub fn add_recipients(
         &mut self,
         campaign: &Campaign,
@@ -213,7 +214,8 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.each_in_one_transaction(
             "INSERT OR IGNORE INTO recipients (campaign_id, email, email_key, fields, line)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             SELECT ?1, ?2, ?3, ?4, ?5
+              WHERE NOT EXISTS (SELECT 1 FROM recipients WHERE email_key = ?3 AND campaign_id = ?1)",
             rows,
             |stmt, (email, fields, line)| {
                 let key = crate::address::key_of(email);
