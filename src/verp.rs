@@ -110,20 +110,59 @@ pub fn verify_unsubscribe(secret: &[u8], token: &str) -> Option<(i64, i64)> {
 }
 
 /// The keyed hash that stands for an erased address (`suppress forget`): HMAC-SHA256 of
-/// the address's key (`crate::address::key_of`) under the store's secret, hex, with its
-/// own label. Without the secret it cannot be reversed or checked against a guess.
+/// the address's key (`crate::address::key_of`) under the store's secret, with its own
+/// label. Without the secret it cannot be reversed or checked against a guess. Keyed
+/// once, it hashes many keys (list cleaning hashes every row when erased entries exist).
+#[derive(Clone)]
+pub struct ForgetHasher(Option<HmacSha256>);
+
+impl ForgetHasher {
+    pub fn new(secret: &[u8]) -> ForgetHasher {
+        let keyed = HmacSha256::new_from_slice(secret).ok().map(|mut m| {
+            m.update(b"rebound-forget:");
+            m
+        });
+        ForgetHasher(keyed)
+    }
+
+    /// The 32 bytes of the hash of one address key.
+    pub fn hash(&self, address_key: &str) -> [u8; 32] {
+        let Some(m) = &self.0 else {
+            return [0; 32];
+        };
+        let mut m = m.clone();
+        m.update(address_key.as_bytes());
+        m.finalize().into_bytes().into()
+    }
+}
+
+/// The hash as stored: 64 lower-case hex digits.
+pub fn hash_hex(hash: &[u8; 32]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(64);
+    for b in hash {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
+}
+
+/// Hex digits back into a hash; `None` unless exactly 64 of them.
+pub fn hash_from_hex(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        let digits = std::str::from_utf8(pair).ok()?;
+        out[i] = u8::from_str_radix(digits, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// `ForgetHasher::hash` as stored (hex), for one key.
 pub fn forgotten_hash(secret: &[u8], address_key: &str) -> String {
-    let mut m = match HmacSha256::new_from_slice(secret) {
-        Ok(m) => m,
-        Err(_) => return String::new(),
-    };
-    m.update(b"rebound-forget:");
-    m.update(address_key.as_bytes());
-    m.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hash_hex(&ForgetHasher::new(secret).hash(address_key))
 }
 
 #[cfg(test)]
@@ -181,5 +220,8 @@ mod tests {
         assert_ne!(h, forgotten_hash(b"other", "ann@x.test"));
         assert_ne!(h, forgotten_hash(b"secret", "bob@x.test"));
         assert!(!h.contains("ann"));
+        assert_eq!(hash_from_hex(&h).map(|b| hash_hex(&b)), Some(h));
+        assert_eq!(hash_from_hex("ab"), None);
+        assert_eq!(hash_from_hex(&"zz".repeat(32)), None);
     }
 }

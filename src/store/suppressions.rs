@@ -247,19 +247,22 @@ impl Store {
 /// Every suppressed address's key with its reason, for bulk lookups (list cleaning looks
 /// up millions of rows), and the erased entries' hashes with the secret to check a key
 /// against them.
-#[derive(Debug, Default, Clone)]
+#[derive(Default, Clone)]
 pub struct SuppressedSet {
     plain: std::collections::HashMap<String, String>,
-    /// (secret, hashed keys → reason), when the list holds erased entries.
-    hashed: Option<(Vec<u8>, std::collections::HashMap<String, String>)>,
+    /// (the keyed hasher, hashes → reason), when the list holds erased entries.
+    hashed: Option<(
+        crate::verp::ForgetHasher,
+        std::collections::HashMap<[u8; 32], String>,
+    )>,
 }
 
 impl SuppressedSet {
     /// The reason an address key is suppressed for, if it is.
     pub fn get(&self, key: &str) -> Option<&String> {
         self.plain.get(key).or_else(|| {
-            let (secret, hashed) = self.hashed.as_ref()?;
-            hashed.get(&hashed_key(secret, key))
+            let (hasher, hashed) = self.hashed.as_ref()?;
+            hashed.get(&hasher.hash(key))
         })
     }
 
@@ -294,14 +297,16 @@ impl Store {
         for r in rows {
             let (email, reason) = r.map_err(|e| self.err(e))?;
             if is_hashed(&email) {
-                hashed.insert(email, reason);
+                if let Some(h) = crate::verp::hash_from_hex(&email[HASHED_PREFIX.len()..]) {
+                    hashed.insert(h, reason);
+                }
             } else {
                 plain.insert(email, reason);
             }
         }
         Ok(SuppressedSet {
             plain,
-            hashed: secret.map(|s| (s, hashed)),
+            hashed: secret.map(|s| (crate::verp::ForgetHasher::new(&s), hashed)),
         })
     }
 }
