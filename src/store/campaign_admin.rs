@@ -289,6 +289,13 @@ impl Store {
             .map_err(sqlite)?;
         tx.execute("DELETE FROM campaigns WHERE id = ?1", [info.id])
             .map_err(sqlite)?;
+        // its id is not given to a later campaign (see `Store::campaign`)
+        tx.execute(
+            "INSERT INTO settings (key, value) VALUES ('deleted_campaign_id', ?1)
+             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)",
+            [info.id],
+        )
+        .map_err(sqlite)?;
         tx.commit().map_err(sqlite)?;
         Ok(n)
     }
@@ -422,6 +429,11 @@ mod tests {
         assert_eq!(store.delete_campaign("c", false).unwrap(), 1);
         let err = store.delete_campaign("c", false).unwrap_err().to_string();
         assert!(err.contains("no campaign named 'c'"), "{err}");
+        // the next campaign does not get the deleted one's id (its tokens name it)
+        let next = store.campaign("d", "sha", "b@x.test").unwrap();
+        assert_eq!(next.id, c.id + 1);
+        let again = Store::open(&db).unwrap().campaign("e", "sha", "b@x.test").unwrap();
+        assert_eq!(again.id, c.id + 2);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -172,8 +172,13 @@ impl Store {
         }
         self.conn
             .execute(
-                "INSERT INTO campaigns (name, message_sha256, from_addr, created_at)
-                 VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                // A deleted campaign's id is never given again: the VERP and unsubscribe
+                // tokens of its copies name it, and must not come to name another's
+                // recipients (`campaign delete` records the highest id it deleted).
+                "INSERT INTO campaigns (id, name, message_sha256, from_addr, created_at)
+                 VALUES (1 + max(coalesce((SELECT max(id) FROM campaigns), 0),
+                                 coalesce((SELECT value FROM settings WHERE key = 'deleted_campaign_id'), 0)),
+                         ?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
                 params![name, message_sha256, from_addr],
             )
             .map_err(|e| self.err(e))?;
