@@ -238,6 +238,14 @@ fn campaigns_are_listed_shown_and_deleted_only_when_nothing_was_sent() {
         out.contains("campaign 'never' deleted with its 2 recipients"),
         "{out}"
     );
+    let ids = query(
+        &db,
+        &format!(
+            "SELECT campaign_id, id FROM recipients WHERE email = '{}'",
+            env["RCPT_GOOD"]
+        ),
+    );
+    let (cid, rid): (i64, i64) = (ids[0][0].parse().unwrap(), ids[0][1].parse().unwrap());
     ok(rebound(&dir, &["campaign", "delete", "sent", "--force"]));
     assert_eq!(query(&db, "SELECT count(*) FROM campaigns")[0][0], "0");
     assert_eq!(query(&db, "SELECT count(*) FROM recipients")[0][0], "0");
@@ -248,4 +256,31 @@ fn campaigns_are_listed_shown_and_deleted_only_when_nothing_was_sent() {
     );
     let list = ok(rebound(&dir, &["campaign", "list"]));
     assert!(list.contains("no campaigns"), "{list}");
+    // the copy that went out still unsubscribes its recipient
+    let secret = rebound::store::Store::open(&db)
+        .unwrap()
+        .verp_secret()
+        .unwrap();
+    let token = rebound::verp::unsubscribe_token(&secret, cid, rid);
+    let out = ok(rebound(&dir, &["suppress", "unsubscribe", &token]));
+    assert!(
+        out.contains(&format!(
+            "{}: unsubscribed (campaign 'sent')",
+            env["RCPT_GOOD"]
+        )),
+        "{out}"
+    );
+    // and a new campaign does not take the deleted one's id, which the token names
+    ok(send_list(
+        &dir,
+        &env,
+        "later",
+        "list.csv",
+        &env["SMTP_REJECT_PORT"],
+        &[],
+    ));
+    let later: i64 = query(&db, "SELECT id FROM campaigns WHERE name = 'later'")[0][0]
+        .parse()
+        .unwrap();
+    assert!(later > cid, "{later} {cid}");
 }

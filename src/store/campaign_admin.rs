@@ -250,7 +250,8 @@ impl Store {
 
     /// Deletes a campaign and its recipients. Refused once anything was sent (accepted,
     /// refused, uncertain) unless `force`; then the facts stay (no longer tied to a
-    /// recipient or campaign) and so does the suppression list. Refused while the
+    /// recipient or campaign) and so does the suppression list, and the address of each
+    /// copy that went out is kept (`deleted_recipients`) so its unsubscribe link works. Refused while the
     /// campaign is being sent. Returns the recipients deleted.
     pub fn delete_campaign(&mut self, name: &str, force: bool) -> Result<usize, StoreError> {
         let Some(info) = self.campaign_info(name)? else {
@@ -282,6 +283,16 @@ impl Store {
         tx.execute(
             "UPDATE unsubscribes SET campaign_id = NULL, recipient_id = NULL WHERE campaign_id = ?1",
             [info.id],
+        )
+        .map_err(sqlite)?;
+        // copies that went out carry unsubscribe links: they keep working
+        tx.execute(
+            &format!(
+                "INSERT OR IGNORE INTO deleted_recipients (campaign_id, recipient_id, campaign, email, email_key)
+                 SELECT ?1, id, ?2, email, email_key FROM recipients
+                  WHERE campaign_id = ?1 AND state IN ({SENT_STATES})"
+            ),
+            params![info.id, info.name],
         )
         .map_err(sqlite)?;
         let n = tx
@@ -432,7 +443,10 @@ mod tests {
         // the next campaign does not get the deleted one's id (its tokens name it)
         let next = store.campaign("d", "sha", "b@x.test").unwrap();
         assert_eq!(next.id, c.id + 1);
-        let again = Store::open(&db).unwrap().campaign("e", "sha", "b@x.test").unwrap();
+        let again = Store::open(&db)
+            .unwrap()
+            .campaign("e", "sha", "b@x.test")
+            .unwrap();
         assert_eq!(again.id, c.id + 2);
         let _ = std::fs::remove_dir_all(&dir);
     }

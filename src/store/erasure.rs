@@ -95,6 +95,12 @@ impl Store {
                     params![key, hashed],
                 )
                 .map_err(sqlite)?;
+            done.recipients += tx
+                .execute(
+                    "UPDATE deleted_recipients SET email = ?2, email_key = ?2 WHERE email_key = ?1",
+                    params![key, hashed],
+                )
+                .map_err(sqlite)?;
             // the entry keeps its reason, source and date; its spelling and evidence go
             let moved = tx
                 .execute(

@@ -141,9 +141,11 @@ const MIGRATIONS: &[&str] = &[
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', created_at) IS NOT NULL;
     UPDATE poll_checkpoints SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', updated_at)
       WHERE strftime('%Y-%m-%dT%H:%M:%fZ', updated_at) IS NOT NULL;",
-    // 8: the message file a campaign was last run with, for `campaign list`/`show`; and
-    // the unsubscribe requests `poll` read (the signed List-Unsubscribe mailto), tied to
-    // the recipient whose copy carried the token, for the reports' count.
+    // 8: the message file a campaign was last run with, for `campaign list`/`show`; the
+    // unsubscribe requests `poll` read (the signed List-Unsubscribe mailto), tied to the
+    // recipient whose copy carried the token, for the reports' count; and the recipients
+    // of campaigns deleted with --force whose copies went out, so that their unsubscribe
+    // links keep working.
     "ALTER TABLE campaigns ADD COLUMN message_path TEXT;
     CREATE TABLE unsubscribes (
         id INTEGER PRIMARY KEY,
@@ -153,7 +155,15 @@ const MIGRATIONS: &[&str] = &[
         email TEXT NOT NULL,
         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
     );
-    CREATE INDEX unsubscribes_campaign ON unsubscribes(campaign_id);",
+    CREATE INDEX unsubscribes_campaign ON unsubscribes(campaign_id);
+    CREATE TABLE deleted_recipients (
+        campaign_id INTEGER NOT NULL,
+        recipient_id INTEGER NOT NULL,
+        campaign TEXT NOT NULL,
+        email TEXT NOT NULL,
+        email_key TEXT,
+        PRIMARY KEY (campaign_id, recipient_id)
+    );",
 ];
 
 /// The schema version this build writes: the number of migrations.

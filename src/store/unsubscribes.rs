@@ -40,8 +40,9 @@ impl Tx<'_> {
 
     /// Records an unsubscribe request for recipient `recipient_id` of campaign
     /// `campaign_id` (ids from a verified token) read in message `message_row` (none for
-    /// a request made through the https URL), and suppresses the address. `None` when no such recipient exists (a token of a deleted
-    /// campaign): nothing changes.
+    /// a request made through the https URL), and suppresses the address. A recipient of
+    /// a campaign deleted with --force is found among the copies it kept. `None` when no
+    /// such recipient exists: nothing changes.
     pub fn unsubscribe(
         &self,
         campaign_id: i64,
@@ -50,26 +51,29 @@ impl Tx<'_> {
         evidence: &str,
     ) -> Result<Option<Unsubscribed>, StoreError> {
         let conn = self.conn();
-        let found: Option<(String, String)> = conn
+        // the recipient, or what `campaign delete --force` kept of it
+        let found: Option<(String, String, Option<String>, bool)> = conn
             .query_row(
-                "SELECT c.name, r.email FROM recipients r JOIN campaigns c ON c.id = r.campaign_id
-                  WHERE r.id = ?1 AND r.campaign_id = ?2",
+                "SELECT c.name, r.email, r.email_key, 1 FROM recipients r
+                   JOIN campaigns c ON c.id = r.campaign_id
+                  WHERE r.id = ?1 AND r.campaign_id = ?2
+                 UNION ALL
+                 SELECT campaign, email, email_key, 0 FROM deleted_recipients
+                  WHERE recipient_id = ?1 AND campaign_id = ?2",
                 [recipient_id, campaign_id],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()
             .map_err(|e| self.err(e))?;
-        let Some((campaign, email)) = found else {
+        let Some((campaign, email, key, live)) = found else {
             return Ok(None);
         };
+        let (campaign_id, recipient_id) = if live {
+            (Some(campaign_id), Some(recipient_id))
+        } else {
+            (None, None)
+        };
         // an erased recipient's row holds its keyed hash, which is already suppressed
-        let key: Option<String> = conn
-            .query_row(
-                "SELECT email_key FROM recipients WHERE id = ?1",
-                [recipient_id],
-                |r| r.get(0),
-            )
-            .map_err(|e| self.err(e))?;
         let erased = key.as_deref().is_some_and(super::suppressions::is_hashed);
         conn.execute(
             "INSERT INTO unsubscribes (message_row, campaign_id, recipient_id, email)
