@@ -18,7 +18,18 @@ pub fn token_in(raw: &[u8]) -> Option<String> {
     let head_end = memchr::memmem::find(raw, b"\r\n\r\n")
         .or_else(|| memchr::memmem::find(raw, b"\n\n"))
         .unwrap_or(raw.len());
-    let head = String::from_utf8_lossy(&raw[..head_end]);
+    let head = &raw[..head_end];
+    // a bounce (nearly every message polled) has no `+unsub.` in its header: one scan
+    // of the bytes for `+` says so before anything is parsed
+    let prefix = UNSUBSCRIBE_PREFIX.as_bytes();
+    let marked = memchr::memchr_iter(b'+', head).any(|at| {
+        head.get(at + 1..at + 1 + prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    });
+    if !marked {
+        return None;
+    }
+    let head = String::from_utf8_lossy(head);
     // unfold (RFC 5322 section 2.2.3), then take the fields by name
     let mut fields: Vec<(String, String)> = Vec::new();
     for line in head.lines() {
