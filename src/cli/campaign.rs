@@ -34,6 +34,7 @@ enum Cmd {
     },
     /// One campaign in detail, with the report's funnel (the numbers of `report`).
     Show {
+        /// The campaign's name (as given to `send --campaign`).
         name: String,
         /// JSON instead of text.
         #[arg(long)]
@@ -42,9 +43,11 @@ enum Cmd {
     /// Delete a campaign and its recipients. Refused once anything was sent (accepted,
     /// refused or uncertain) unless --force.
     Delete {
+        /// The campaign's name (as given to `send --campaign`).
         name: String,
         /// Delete even though messages were sent: the facts (bounces, refusals) stay,
-        /// no longer tied to the campaign, and the suppression list is not touched.
+        /// no longer tied to the campaign, the suppression list is not touched, and the
+        /// address of each copy that went out is kept so its unsubscribe link still works.
         #[arg(long)]
         force: bool,
     },
