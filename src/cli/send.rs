@@ -344,6 +344,12 @@ pub fn run(args: Args) -> Result<ExitCode> {
             summary.adopted.removed
         );
     }
+    if summary.adopted.unsent_not_listed > 0 {
+        println!(
+            "  note: {} unsent recipients of the campaign are not in this list; they came with an earlier list and remain the campaign's",
+            summary.adopted.unsent_not_listed
+        );
+    }
     if summary.retried_deferred > 0 {
         println!(
             "  {} deferred recipients were sent again (--retry-deferred)",

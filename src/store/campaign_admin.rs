@@ -35,6 +35,16 @@ pub struct Adopted {
     pub added: usize,
     /// Recipients of the earlier list, never sent, that the new list no longer holds.
     pub removed: usize,
+    /// After the first accepted send: pending or deferred recipients of an earlier list
+    /// that this run's list lacks (they are still the campaign's).
+    pub unsent_not_listed: usize,
+}
+
+/// The address keys of a list's rows.
+fn keys(rows: &[(String, String, usize)]) -> HashSet<String> {
+    rows.iter()
+        .map(|(e, _, _)| crate::address::key_of(e))
+        .collect()
 }
 
 /// One campaign with its counts, for `campaign list` and `show`.
@@ -128,12 +138,22 @@ impl Store {
                     new[0].0
                 )));
             }
-        } else {
-            let keep: HashSet<String> = plan
-                .rows
+            // said, not hidden: an earlier list's unsent recipients are still sent
+            let keep = keys(plan.rows);
+            let pending: Vec<Option<String>> = self
+                .conn
+                .prepare(
+                    "SELECT email_key FROM recipients
+                      WHERE campaign_id = ?1 AND state IN ('pending', 'deferred')",
+                )
+                .and_then(|mut s| s.query_map([campaign.id], |r| r.get(0))?.collect())
+                .map_err(|e| self.err(e))?;
+            adopted.unsent_not_listed = pending
                 .iter()
-                .map(|(e, _, _)| crate::address::key_of(e))
-                .collect();
+                .filter(|k| !k.as_ref().is_some_and(|k| keep.contains(k)))
+                .count();
+        } else {
+            let keep = keys(plan.rows);
             let stale: Vec<i64> = self
                 .conn
                 .prepare(
