@@ -441,6 +441,11 @@ mod tests {
             emails(&store, &c),
             ["cat@x.test", "bob@x.test", "Dan@X.test"]
         );
+        // a shorter list: Dan, unsent, stays the campaign's, and the run says so
+        let a = store
+            .adopt_run(&mut c, &plan("sha2", &second, false))
+            .unwrap();
+        assert_eq!(a.unsent_not_listed, 1);
     }
 
     #[test]
