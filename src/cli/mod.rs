@@ -1,6 +1,7 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
 mod blocklist;
+mod campaign;
 mod clean;
 mod doctor;
 mod eval;
@@ -10,6 +11,7 @@ mod parse;
 mod policy;
 mod poll;
 mod progress;
+mod prune;
 mod report;
 mod run;
 mod send;
@@ -66,6 +68,7 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
+    Campaign(campaign::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
@@ -75,6 +78,7 @@ enum Command {
     Init(init::Args),
     Doctor(doctor::Args),
     Blocklist(blocklist::Args),
+    Prune(prune::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -86,9 +90,11 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
+        Command::Campaign(args) => campaign::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),

@@ -12,7 +12,12 @@ use std::time::Duration;
 
 /// Poll the bounce mailboxes: decode, correlate, apply the policy, commit, then move
 /// each message to a folder by outcome (Processed, Complaints, AutoReplies, Unmatched,
-/// NotBounces; created when absent). Nothing is deleted.
+/// NotBounces, Unsubscribes; created when absent). Nothing is deleted.
+///
+/// A message sent to a copy's signed List-Unsubscribe mailto (LOCAL+unsub.TOKEN@DOMAIN)
+/// is an unsubscribe request: a verified token suppresses its recipient (reason
+/// `unsubscribed`) and the message goes to Unsubscribes; a forged or altered token
+/// changes nothing and the message goes to NotBounces.
 ///
 /// Accounts come from rebound.toml:
 ///

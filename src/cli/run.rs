@@ -17,6 +17,8 @@ use std::process::ExitCode;
 ///   report = "reports/last-7-days.html"   # optional: HTML report of the last report_days
 ///   report_days = 7
 ///   blocklist = true                      # optional: check [blocklist] each cycle
+///   retention_days = 90                   # optional: prune facts and diagnostics older
+///                                         # than this each cycle (see `rebound prune`)
 ///   [[run.clean]]                         # optional, repeatable
 ///   in = "lists/newsletter.csv"
 ///   out = "lists/newsletter.clean.csv"
@@ -53,6 +55,9 @@ pub struct Args {
 struct RunSection {
     report: Option<PathBuf>,
     report_days: Option<u32>,
+    /// Facts and stored diagnostics older than this many days are deleted each cycle
+    /// (`rebound prune`); suppressions stay.
+    retention_days: Option<u32>,
     #[serde(default)]
     clean: Vec<CleanJob>,
     /// Check the sending IPs and domains on the blocklists each cycle (`[blocklist]`),
@@ -149,7 +154,7 @@ fn blocklist(cfg: &ConfigFile, store: &mut rebound::store::Store) -> Result<Stri
     Ok(line)
 }
 
-fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
+fn clean(job: &CleanJob, suppressed: &rebound::store::SuppressedSet) -> Result<String> {
     // The same function as `rebound clean`: outputs replaced whole with their mode, links
     // written through, nothing half-written after an error or a signal.
     let files = rebound::listfiles::Job {
@@ -191,9 +196,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let cfg: ConfigFile =
         rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
     let polls = !args.no_poll && cfg.poll.is_some();
-    if !polls && cfg.run.clean.is_empty() && cfg.run.report.is_none() {
+    if !polls
+        && cfg.run.clean.is_empty()
+        && cfg.run.report.is_none()
+        && !cfg.run.blocklist
+        && cfg.run.retention_days.is_none()
+    {
         anyhow::bail!(
-            "nothing to do: '{}' has {}no [[run.clean]] job and no [run] report",
+            "nothing to do: '{}' has {}no [[run.clean]] job, no [run] report, blocklist or \
+             retention_days",
             args.config.display(),
             if args.no_poll {
                 "polling turned off (--no-poll), "
@@ -243,6 +254,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     };
     if polls {
         step("poll", poll(&args));
+    }
+    if let Some(days) = cfg.run.retention_days {
+        let pruned = rebound::store::Store::open(&args.db)
+            .and_then(|mut s| s.prune(days))
+            .map(|p| super::prune::summary(days, &p))
+            .map_err(anyhow::Error::from);
+        step("prune", pruned);
     }
     if !cfg.run.clean.is_empty() || cfg.run.report.is_some() || cfg.run.blocklist {
         match rebound::store::Store::open(&args.db) {

@@ -18,7 +18,17 @@ use std::time::Duration;
 ///
 /// Resumable: run the same command again after an interruption; nobody is sent twice.
 /// A recipient caught between DATA and the reply is "uncertain" and is not resent
-/// unless --resend-uncertain. Addresses on the suppression list are skipped.
+/// unless --resend-uncertain; "deferred" ones are sent again with --retry-deferred.
+/// Addresses on the suppression list (also erased ones, by their keyed hash) are skipped.
+///
+/// Until the campaign's first accepted send, a run's message and list replace the
+/// earlier run's (fix a message after a first try against a dead server). After it,
+/// another message needs a new campaign name, and a list with new addresses needs
+/// --add-recipients.
+///
+/// Every copy carries List-Unsubscribe with a signed mailto on the --from domain
+/// (LOCAL+unsub.TOKEN@DOMAIN, read back by `poll`), plus the https URL and
+/// List-Unsubscribe-Post: List-Unsubscribe=One-Click when --unsubscribe-url is set.
 ///
 /// Before anything is sent the message is checked (From present, RFC 5322 header
 /// fields, no duplicate Subject/From, lines within 998 octets); non-ASCII header text
@@ -102,6 +112,20 @@ pub struct Args {
     /// Send again the recipients whose earlier attempt is "uncertain".
     #[arg(long)]
     resend_uncertain: bool,
+    /// Send again the recipients left "deferred" by an earlier run (accepted ones never
+    /// are).
+    #[arg(long)]
+    retry_deferred: bool,
+    /// Add the addresses of --recipients that the campaign does not have yet. Needed once
+    /// the campaign has an accepted send; before that, a run's list (and message)
+    /// replaces the earlier run's.
+    #[arg(long)]
+    add_recipients: bool,
+    /// https URL for one-click unsubscribe (RFC 8058), added to List-Unsubscribe with
+    /// List-Unsubscribe-Post; `{token}` is replaced by the signed token, else `token=...`
+    /// is appended [default: none, the signed mailto only].
+    #[arg(long, value_name = "URL")]
+    unsubscribe_url: Option<String>,
     /// Environment variable holding the VERP secret (default: one kept in the store).
     #[arg(long, value_name = "VAR")]
     verp_secret_env: Option<String>,
@@ -165,6 +189,7 @@ struct FileConfig {
     retry_delay: Option<f64>,
     hello: Option<String>,
     timeout: Option<f64>,
+    unsubscribe_url: Option<String>,
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -249,6 +274,10 @@ fn config(args: &Args) -> Result<SendConfig> {
     if !(0.0..=3600.0).contains(&retry_delay) {
         bail!("--retry-delay must be between 0 and 3600 seconds");
     }
+    let unsubscribe_url = args.unsubscribe_url.clone().or(f.unsubscribe_url.clone());
+    if let Some(u) = &unsubscribe_url {
+        rebound::send::unsubscribe::check_url(u).map_err(anyhow::Error::msg)?;
+    }
     let secret = match &args.verp_secret_env {
         Some(var) => std::env::var(var)
             .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
@@ -269,6 +298,9 @@ fn config(args: &Args) -> Result<SendConfig> {
         retry_delay: Duration::from_secs_f64(retry_delay),
         secret,
         resend_uncertain: args.resend_uncertain,
+        retry_deferred: args.retry_deferred,
+        add_recipients: args.add_recipients,
+        unsubscribe_url,
         db: args.db.clone(),
         policy,
     })
@@ -385,6 +417,9 @@ pub(super) fn server_from_file(
         dry_run_dir: None,
         test_to: None,
         test_row: None,
+        add_recipients: false,
+        retry_deferred: false,
+        unsubscribe_url: None,
     };
     server_config(&args, &f).map(Some)
 }
@@ -506,6 +541,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "  this run: accepted {}, rejected {}, deferred {}, uncertain {}, skipped (suppressed) {}",
         summary.accepted, summary.rejected, summary.deferred, summary.uncertain, summary.skipped
     );
+    if summary.adopted.replaced {
+        println!(
+            "  nothing had been accepted yet: this run's message and list replace the earlier run's ({} unsent recipients dropped)",
+            summary.adopted.removed
+        );
+    } else if summary.adopted.removed > 0 {
+        println!(
+            "  nothing had been accepted yet: {} unsent recipients not in this list were dropped",
+            summary.adopted.removed
+        );
+    }
+    if summary.adopted.unsent_not_listed > 0 {
+        println!(
+            "  note: {} unsent recipients of the campaign are not in this list; they came with an earlier list and remain the campaign's",
+            summary.adopted.unsent_not_listed
+        );
+    }
+    if summary.retried_deferred > 0 {
+        println!(
+            "  {} deferred recipients were sent again (--retry-deferred)",
+            summary.retried_deferred
+        );
+    }
     if summary.recovered_uncertain > 0 {
         println!(
             "  {} recipients were interrupted between DATA and the reply in an earlier run: uncertain (use --resend-uncertain to send them again)",

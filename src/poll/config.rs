@@ -141,6 +141,7 @@ pub struct Folders {
     pub auto_replies: String,
     pub unmatched: String,
     pub not_bounces: String,
+    pub unsubscribes: String,
 }
 
 impl Default for Folders {
@@ -151,6 +152,7 @@ impl Default for Folders {
             auto_replies: "AutoReplies".into(),
             unmatched: "Unmatched".into(),
             not_bounces: "NotBounces".into(),
+            unsubscribes: "Unsubscribes".into(),
         }
     }
 }
@@ -163,6 +165,7 @@ impl Folders {
             Outcome::AutoReplies => &self.auto_replies,
             Outcome::Unmatched => &self.unmatched,
             Outcome::NotBounces => &self.not_bounces,
+            Outcome::Unsubscribes => &self.unsubscribes,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod config;
 pub mod connect;
 mod guard;
 pub mod process;
+pub mod unsubscribe;
 
 mod mover;
 mod pass;
@@ -99,13 +100,11 @@ impl Summary {
         for k in &p.keys {
             *self.by_key.entry(k.as_str()).or_default() += 1;
         }
-        // "Not a report" is recorded with the message; only a message that could not be
-        // read at all counts as an error (one without an outcome is counted by the caller).
+        // "Not a report" (and a refused unsubscribe request) is recorded with the message;
+        // only a message that could not be read at all counts as an error (one without an outcome is counted by the caller).
         if p.outcome.is_some()
             && !p.already_seen
-            && p.error
-                .as_deref()
-                .is_some_and(|e| e != process::NOT_A_REPORT)
+            && p.error.as_deref().is_some_and(|e| !process::is_note(e))
         {
             self.errors += 1;
         }
