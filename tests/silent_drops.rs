@@ -188,6 +188,16 @@ fn a_domain_gone_silent_is_flagged_beside_the_blocklist_change() {
     let h = String::from_utf8_lossy(&out.stdout);
     assert!(h.contains("id=\"silent-domains\"") && h.contains("quiet.test"));
 
+    // `run` names the silent domain in its summary line (its report is the last 7 days)
+    std::fs::write(dir.join("rebound.toml"), "[run]\nreport = \"r.html\"\n").unwrap();
+    let out = rebound(&dir, &["run", "--no-poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(silent domains: quiet.test in c5)"),
+        "{}",
+        text(&out)
+    );
+
     // the rule is configurable: a 20-point rise is asked for, and quiet.test's 10 is not enough
     std::fs::write(dir.join("rebound.toml"), "[silence]\nmin_rise = 20.0\n").unwrap();
     let r = report_json(&dir, &["--campaign", "c5"]);

@@ -290,9 +290,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
                                 })?;
                             }
                             std::fs::write(path, report::html::render(&r))
-                                .with_context(|| format!("cannot write '{}'", path.display()))
+                                .with_context(|| format!("cannot write '{}'", path.display()))?;
+                            Ok(r.silent_domains)
                         })
-                        .map(|()| format!("report {}", path.display()));
+                        .map(|silent| {
+                            // a silent domain is news a cron log should carry
+                            let names: Vec<String> = silent
+                                .iter()
+                                .map(|d| format!("{} in {}", d.domain, d.campaign))
+                                .collect();
+                            if names.is_empty() {
+                                format!("report {}", path.display())
+                            } else {
+                                format!(
+                                    "report {} (silent domains: {})",
+                                    path.display(),
+                                    names.join(", ")
+                                )
+                            }
+                        });
                     step("report", r);
                 }
             }
