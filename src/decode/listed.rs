@@ -186,7 +186,7 @@ fn quoted_header(line: &str) -> bool {
     })
 }
 
-fn leading_address(line: &str) -> Option<(String, &str)> {
+pub(crate) fn leading_address(line: &str) -> Option<(String, &str)> {
     let mut t = strip_bullet(line.trim());
     if let Some((label, rest)) = t.split_once(':') {
         let label = label.trim();
@@ -301,39 +301,6 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
             open = Some(i);
         } else if let Some(i) = open {
             append(&mut out[i], t);
-        }
-    }
-    out
-}
-
-/// The heading of Sendmail's plain-text return receipt (savemail.c), asked for with
-/// `NOTIFY=SUCCESS`: the addresses under it were delivered or relayed.
-const RECEIPT_HEADING: &str = "following addresses had successful delivery notifications";
-
-/// The addresses a return receipt lists under its heading, each a delivered draft (relayed
-/// when its note says so: "(relayed to non-DSN-aware mailer)"); empty without the heading.
-pub(crate) fn receipts(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draft> {
-    let Some(at) = find_ci(report, RECEIPT_HEADING) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in report.get(at..).unwrap_or("").lines().skip(1) {
-        let t = line.trim();
-        if t.is_empty() && out.is_empty() {
-            continue;
-        }
-        if t.is_empty() || t.starts_with("-----") {
-            break;
-        }
-        if let Some((addr, rest)) = leading_address(t).filter(|(a, _)| foreign(a)) {
-            let relayed = find_ci(rest, "relayed").is_some();
-            let mut d = Draft::new(Some(addr), Some(rest.to_string()));
-            d.action = Some(if relayed {
-                Action::Relayed
-            } else {
-                Action::Delivered
-            });
-            out.push(d);
         }
     }
     out

@@ -82,24 +82,6 @@ fn sendmail_success_lines_are_not_failures() {
 }
 
 #[test]
-fn a_return_receipt_lists_delivered_addresses() {
-    let r = "   ----- The following addresses had successful delivery notifications -----\nok@example.net  (relayed to non-DSN-aware mailer)\nin@example.org  (successfully delivered to mailbox)\n\n   ----- Transcript of session follows -----\nok@example.net... relayed; expect no further notifications\n";
-    let d = receipts(r, &any);
-    let got: Vec<_> = d
-        .iter()
-        .map(|d| (d.recipient.clone().unwrap_or_default(), d.action))
-        .collect();
-    assert_eq!(
-        got,
-        [
-            ("ok@example.net".to_string(), Some(Action::Relayed)),
-            ("in@example.org".to_string(), Some(Action::Delivered)),
-        ]
-    );
-    assert!(recipients(r, &any).is_empty());
-}
-
-#[test]
 fn lines_quoted_with_a_mark_are_not_listed() {
     let r = "The following recipient(s) could not be reached:\n\n   rcpt@example.net\n   550 5.1.1 User unknown\n\nOriginal message:\n> From: sender@example.com\n> Cc: other@example.net\n>\n> bob@example.org wrote\n";
     let d = recipients(r, &any);

@@ -20,6 +20,7 @@ mod listed;
 mod mime;
 mod notes;
 pub mod reason;
+mod receipt;
 mod rhost;
 mod status;
 mod text;
