@@ -88,3 +88,12 @@ fn lines_quoted_with_a_mark_are_not_listed() {
     let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
     assert_eq!(got, ["rcpt@example.net"]);
 }
+
+#[test]
+fn an_address_type_before_the_address_is_not_part_of_it() {
+    // Post.Office's listing of unknown addresses: "SMTP <a@b>" per line.
+    let r = "This Message was undeliverable due to the following reason:\n\nThe following destination addresses were unknown (please check\nthe addresses and re-mail the message):\n\nSMTP <rcpt@example.net>\nSMTP <rcpt2@example.net>\n\nPlease reply to Postmaster@mx.example.org\nif you feel this message to be in error.\n";
+    let d = recipients(r, &any);
+    let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+    assert_eq!(got, ["rcpt@example.net", "rcpt2@example.net"]);
+}

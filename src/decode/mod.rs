@@ -24,6 +24,7 @@ mod receipt;
 mod rhost;
 mod status;
 mod text;
+mod transcript;
 
 use serde::{Deserialize, Serialize};
 

@@ -9,7 +9,8 @@
 //! `gmail-catalog` (Google's "Gmail SMTP errors and codes"), `ms365-ndr` (Microsoft's
 //! "Email non-delivery reports and SMTP errors in Exchange Online" by enhanced code),
 //! `yahoo` (postmaster error codes), `icloud`, `outlook.com`, `aol`, `comcast`, `orange`,
-//! `gmx`, `mailru`, `yandex`, `tencent`, `netease`; `generic-mta` for a wording that many
+//! `gmx`, `mailru`, `yandex`, `tencent`, `netease`; `post.office` (Software.com's Post.Office
+//! MTA); `generic-mta` for a wording that many
 //! MTAs share (an RFC 5321 reply text variant) and that no single source owns;
 //! `sisimai:<reason>` for a wording class as Sisimai's reason modules list it (read as a
 //! fact of usage, the wording of many MTAs and providers gathered in one place).
@@ -84,6 +85,11 @@ pub(crate) static SOURCED: &[Wording] = &[
     w(UserUnknown, "no such address", "generic-mta"),
     w(UserUnknown, "unknown user account", "generic-mta"),
     w(UserUnknown, "recipient address is invalid", "generic-mta"),
+    w(
+        UserUnknown,
+        "destination addresses were unknown",
+        "post.office",
+    ),
     // The domain does not exist.
     w(HostUnknown, "unknown mail domain", "generic-mta"),
     w(HostUnknown, "no such host", "generic-mta"),
