@@ -5,7 +5,8 @@
 //! automaton and take their reason's precedence there.
 //!
 //! Source tags: `postfix:<program>`, `exim:<part>`, `sendmail:<file>`, `qmail:<program>`,
-//! `courier`, `opensmtpd`, `dovecot:lda`, `rfc3463`, `rfc5248`, `rfc7372`, `rfc5321`,
+//! `courier`, `notes:router` (Lotus Notes/Domino), `opensmtpd`, `dovecot:lda`, `rfc3463`,
+//! `rfc5248`, `rfc7372`, `rfc5321`,
 //! `gmail-catalog` (Google's "Gmail SMTP errors and codes"), `ms365-ndr` (Microsoft's
 //! "Email non-delivery reports and SMTP errors in Exchange Online" by enhanced code),
 //! `yahoo` (postmaster error codes), `icloud`, `outlook.com`, `aol`, `comcast`, `orange`,
@@ -89,6 +90,13 @@ pub(crate) static SOURCED: &[Wording] = &[
         UserUnknown,
         "destination addresses were unknown",
         "post.office",
+    ),
+    // Lotus Notes' router: "User not listed in public Name & Address Book" (its
+    // "listed in" is no blocklist)
+    w(
+        UserUnknown,
+        "not listed in public name & address book",
+        "notes:router",
     ),
     // The domain does not exist.
     w(HostUnknown, "unknown mail domain", "generic-mta"),
