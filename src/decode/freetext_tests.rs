@@ -87,6 +87,10 @@ fn subjects_worded_unlike_the_usual_daemons_are_read() {
         "Non Delivery Report",
         "Bounced mail: hello",
         "Mail returned",
+        "Message not deliverable",
+        "Error delivering message",
+        "Unable to deliver your message",
+        "Your message could not be sent",
     ] {
         let raw = format!(
             "From: Gateway <gw@mx.example.org>\nTo: sender@example.com\nSubject: {subject}\n\nDelivery to rcpt@example.net failed: 550 5.1.1 User unknown\n"
