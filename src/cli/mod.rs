@@ -3,6 +3,7 @@
 mod blocklist;
 mod campaign;
 mod clean;
+mod config;
 mod doctor;
 mod eval;
 mod format;

@@ -1,6 +1,6 @@
 //! `rebound prune`: the retention period, applied (also run by `rebound run` each cycle).
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use rebound::store::{Pruned, Store};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,18 +32,6 @@ pub struct Args {
     db: PathBuf,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    run: RunRetention,
-}
-
-/// Only `retention_days` of [run] matters here (its other keys are `run`'s).
-#[derive(Debug, Default, serde::Deserialize)]
-struct RunRetention {
-    retention_days: Option<u32>,
-}
-
 /// The one-line summary, shared with `rebound run`.
 pub fn summary(days: u32, p: &Pruned) -> String {
     format!(
@@ -56,15 +44,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     let days = match args.days {
         Some(d) => d,
         None => {
-            let text = match std::fs::read_to_string(&args.config) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => {
-                    return Err(e).with_context(|| format!("reading '{}'", args.config.display()))
-                }
-            };
-            let cfg: ConfigFile =
-                rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
+            let cfg = super::config::load(&args.config, false)?;
             match cfg.run.retention_days {
                 Some(d) => d,
                 None => bail!(

@@ -53,20 +53,8 @@ pub struct Args {
     config: PathBuf,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    silence: report::SilenceRule,
-}
-
 fn silence_rule(path: &std::path::Path) -> Result<report::SilenceRule> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => rebound::configfile::parse::<ConfigFile>(&text, path)
-            .map(|c| c.silence)
-            .map_err(anyhow::Error::msg),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(report::SilenceRule::default()),
-        Err(e) => Err(e).with_context(|| format!("reading '{}'", path.display())),
-    }
+    Ok(super::config::load(path, false)?.silence)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -2,7 +2,7 @@
 //! policy, clean the configured lists, write the configured report; one summary line.
 
 use anyhow::{Context, Result};
-use rebound::blocklist::config::{self as blconfig, BlocklistConfig, SendHints, Settings};
+use rebound::blocklist::config::{self as blconfig, Settings};
 use rebound::report::{self, Scope};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -52,12 +52,12 @@ pub struct Args {
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunSection {
+pub(super) struct RunSection {
     report: Option<PathBuf>,
     report_days: Option<u32>,
     /// Facts and stored diagnostics older than this many days are deleted each cycle
     /// (`rebound prune`); suppressions stay.
-    retention_days: Option<u32>,
+    pub(super) retention_days: Option<u32>,
     #[serde(default)]
     clean: Vec<CleanJob>,
     /// Check the sending IPs and domains on the blocklists each cycle (`[blocklist]`),
@@ -77,19 +77,7 @@ struct CleanJob {
     dedupe: bool,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    run: RunSection,
-    #[serde(default)]
-    poll: Option<toml::Value>,
-    #[serde(default)]
-    blocklist: BlocklistConfig,
-    #[serde(default)]
-    send: SendHints,
-    #[serde(default)]
-    silence: report::SilenceRule,
-}
+use super::config::ConfigFile;
 
 fn lock_path(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
@@ -134,8 +122,9 @@ fn poll(args: &Args) -> Result<String> {
 /// Checks the configured targets and records the answers; changes are named.
 fn blocklist(cfg: &ConfigFile, store: &mut rebound::store::Store) -> Result<String> {
     let settings = Settings::new(&cfg.blocklist, None, None, &[]).map_err(anyhow::Error::msg)?;
-    let (targets, checks) = blconfig::run_checks(&settings, Vec::new(), &cfg.blocklist, &cfg.send)
-        .map_err(anyhow::Error::msg)?;
+    let (targets, checks) =
+        blconfig::run_checks(&settings, Vec::new(), &cfg.blocklist, &cfg.send_hints())
+            .map_err(anyhow::Error::msg)?;
     if targets.is_empty() {
         anyhow::bail!("nothing to check: set [blocklist] ips/domains or [send] server/from");
     }
@@ -184,18 +173,15 @@ fn clean(job: &CleanJob, suppressed: &rebound::store::SuppressedSet) -> Result<S
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+    if !args.config.exists() {
+        anyhow::bail!(
             "no configuration at '{}': a cycle needs [[poll.account]] entries, [[run.clean]] \
              jobs or a [run] report to do (pass --config FILE, or see `rebound run --help`)",
             args.config.display()
-        ),
-        Err(e) => return Err(e).with_context(|| format!("reading '{}'", args.config.display())),
-    };
-    let cfg: ConfigFile =
-        rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
-    let polls = !args.no_poll && cfg.poll.is_some();
+        );
+    }
+    let cfg = super::config::load(&args.config, true)?;
+    let polls = !args.no_poll && !cfg.poll.accounts.is_empty();
     if !polls
         && cfg.run.clean.is_empty()
         && cfg.run.report.is_none()

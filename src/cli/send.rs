@@ -170,11 +170,11 @@ pub struct Args {
 /// The `[send]` section of rebound.toml.
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct FileConfig {
+pub(super) struct FileConfig {
     recipients: Option<PathBuf>,
     message: Option<PathBuf>,
-    from: Option<String>,
-    server: Option<String>,
+    pub(super) from: Option<String>,
+    pub(super) server: Option<String>,
     port: Option<u16>,
     tls: Option<TlsMode>,
     user: Option<String>,
@@ -192,31 +192,8 @@ struct FileConfig {
     unsubscribe_url: Option<String>,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    send: FileConfig,
-    /// Only the policy of `[poll]` matters here (its other keys are poll's).
-    #[serde(default)]
-    poll: PolicyOnly,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct PolicyOnly {
-    policy: Option<PathBuf>,
-}
-
-fn load_config(path: &PathBuf, explicit: bool) -> Result<ConfigFile> {
-    if !path.exists() {
-        if explicit {
-            bail!("configuration file '{}' does not exist", path.display());
-        }
-        return Ok(ConfigFile::default());
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading configuration '{}'", path.display()))?;
-    let file: ConfigFile = rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg)?;
-    Ok(file)
+fn load_config(path: &std::path::Path, explicit: bool) -> Result<super::config::ConfigFile> {
+    super::config::load(path, explicit)
 }
 
 /// The SMTP password and where it was looked for. The command line wins over the file
@@ -381,7 +358,7 @@ pub(super) fn server_from_file(
     config: &std::path::Path,
     insecure: bool,
 ) -> Result<Option<(String, ServerConfig)>> {
-    let file = load_config(&config.to_path_buf(), true)?;
+    let file = load_config(config, true)?;
     let f = file.send;
     if f.from.is_none() && f.server.is_none() {
         return Ok(None);

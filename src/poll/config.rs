@@ -199,14 +199,22 @@ pub fn load(path: &Path) -> Result<PollSection, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("configuration '{}': {e}", path.display()))?;
     let f: ConfigFile = crate::configfile::parse(&text, path)?;
-    for a in &f.poll.accounts {
-        a.check().map_err(|why| {
-            format!(
-                "configuration '{}': account '{}': {why}",
-                path.display(),
-                a.label()
-            )
-        })?;
-    }
+    f.poll.check(path)?;
     Ok(f.poll)
+}
+
+impl PollSection {
+    /// Settings of its accounts that contradict each other, named with the file.
+    pub fn check(&self, path: &Path) -> Result<(), String> {
+        for a in &self.accounts {
+            a.check().map_err(|why| {
+                format!(
+                    "configuration '{}': account '{}': {why}",
+                    path.display(),
+                    a.label()
+                )
+            })?;
+        }
+        Ok(())
+    }
 }

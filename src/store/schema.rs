@@ -163,7 +163,6 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     CREATE INDEX blocklist_changes_at ON blocklist_changes(at);",
-
     // 9: the message file a campaign was last run with, for `campaign list`/`show`; the
     // unsubscribe requests `poll` read (the signed List-Unsubscribe mailto), tied to the
     // recipient whose copy carried the token, for the reports' count; and the recipients
