@@ -28,16 +28,22 @@ enum Cmd {
     /// One line per campaign: name, created, message file and SHA-256, recipients by
     /// state, last activity.
     List {
-        /// JSON (an array of objects) instead of the table.
-        #[arg(long)]
+        /// table or json (an array of objects) [default: table].
+        #[arg(long, short, value_enum, default_value_t)]
+        format: super::format::SummaryFormat,
+        /// The same as --format json.
+        #[arg(long, hide = true)]
         json: bool,
     },
     /// One campaign in detail, with the report's funnel (the numbers of `report`).
     Show {
         /// The campaign's name (as given to `send --campaign`).
         name: String,
-        /// JSON instead of text.
-        #[arg(long)]
+        /// table or json [default: table].
+        #[arg(long, short, value_enum, default_value_t)]
+        format: super::format::SummaryFormat,
+        /// The same as --format json.
+        #[arg(long, hide = true)]
         json: bool,
     },
     /// Delete a campaign and its recipients. Refused once anything was sent (accepted,
@@ -78,7 +84,8 @@ fn message(info: &CampaignInfo) -> String {
 
 pub fn run(args: Args) -> Result<ExitCode> {
     match args.command {
-        Cmd::List { json } => {
+        Cmd::List { format, json } => {
+            let json = format.json(json);
             let store = Store::open_existing(&args.db)?;
             let all = store.campaign_infos()?;
             if json {
@@ -100,7 +107,8 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 );
             }
         }
-        Cmd::Show { name, json } => {
+        Cmd::Show { name, format, json } => {
+            let json = format.json(json);
             let store = Store::open_existing(&args.db)?;
             let Some(info) = store.campaign_info(&name)? else {
                 bail!("no campaign named '{name}' in '{}'", args.db.display());

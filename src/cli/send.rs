@@ -65,13 +65,13 @@ pub struct Args {
     /// Bounce address base: each copy's return path is LOCAL+TOKEN@DOMAIN.
     #[arg(long, value_name = "ADDR")]
     from: Option<String>,
-    /// SMTP server (relay) host name.
+    /// SMTP server (relay) host name [default: localhost].
     #[arg(long)]
     server: Option<String>,
     /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
     #[arg(long)]
     port: Option<u16>,
-    /// Connection security.
+    /// Connection security [default: starttls].
     #[arg(long, value_enum)]
     tls: Option<TlsMode>,
     /// User name for SMTP AUTH.
@@ -97,16 +97,17 @@ pub struct Args {
     /// Do not verify the server's certificate (dangerous; for tests only).
     #[arg(long)]
     insecure: bool,
-    /// Parallel SMTP connections.
+    /// Parallel SMTP connections, 1 to 100 [default: 4].
     #[arg(long)]
     concurrency: Option<usize>,
     /// Messages per second over all connections (default: no limit).
     #[arg(long)]
     rate: Option<f64>,
-    /// Retries after a temporary (4xx) failure before a recipient is "deferred".
+    /// Retries after a temporary (4xx) failure before a recipient is "deferred"
+    /// [default: 3].
     #[arg(long)]
     retries: Option<u32>,
-    /// Seconds before the first retry (doubling each time).
+    /// Seconds before the first retry, doubling each time [default: 1].
     #[arg(long)]
     retry_delay: Option<f64>,
     /// Send again the recipients whose earlier attempt is "uncertain".

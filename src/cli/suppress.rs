@@ -18,8 +18,10 @@ pub struct Args {
     command: Cmd,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// Aligned columns, for people.
+    Table,
     Csv,
     Json,
 }
@@ -28,21 +30,26 @@ enum Format {
 enum Cmd {
     /// Print the list (address, reason, source, date, evidence).
     List {
-        #[arg(long, value_enum, default_value = "csv")]
-        format: Format,
+        /// table, csv or json [default: table on a terminal, csv when piped].
+        #[arg(long, short, value_enum)]
+        format: Option<Format>,
     },
     /// Add addresses.
     Add {
-        #[arg(required = true)]
+        /// The addresses to suppress (any spelling: they are compared by their key).
+        #[arg(required = true, value_name = "ADDRESS")]
         emails: Vec<String>,
+        /// Why, in your words or a reason of the taxonomy (e.g. complaint, userunknown).
         #[arg(long, default_value = "manual")]
         reason: String,
+        /// A note kept with the entry (a ticket number, who asked).
         #[arg(long)]
         evidence: Option<String>,
     },
-    /// Remove addresses.
+    /// Remove addresses (they may be mailed again).
     Remove {
-        #[arg(required = true)]
+        /// The addresses to take off the list.
+        #[arg(required = true, value_name = "ADDRESS")]
         emails: Vec<String>,
     },
     /// Erase the personal data of addresses (right to erasure) while keeping them
@@ -112,7 +119,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
         Store::open_existing(&args.db)?
     };
     match args.command {
-        Cmd::List { format } => write(&store.suppressions()?, format, None)?,
+        Cmd::List { format } => {
+            let format =
+                format.unwrap_or(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    Format::Table
+                } else {
+                    Format::Csv
+                });
+            write(&store.suppressions()?, format, None)?
+        }
         Cmd::Export { format, output } => write(&store.suppressions()?, format, output.as_deref())?,
         Cmd::Add {
             emails,
@@ -271,6 +286,36 @@ fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<
         None => Box::new(std::io::stdout().lock()),
     };
     match format {
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<40} {:<16} {:<12} {:<24} EVIDENCE",
+                "ADDRESS", "REASON", "SOURCE", "SINCE"
+            )?;
+            for r in rows {
+                let cell = |s: &str, n: usize| -> String {
+                    let s: String = s
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect();
+                    if s.chars().count() > n {
+                        s.chars().take(n.saturating_sub(1)).chain(['…']).collect()
+                    } else {
+                        s
+                    }
+                };
+                writeln!(
+                    out,
+                    "{:<40} {:<16} {:<12} {:<24} {}",
+                    cell(&r.email, 40),
+                    cell(&r.reason, 16),
+                    cell(&r.source, 12),
+                    cell(&r.created_at, 24),
+                    cell(r.evidence.as_deref().unwrap_or(""), 60)
+                )?;
+            }
+            writeln!(out, "{} address(es) suppressed", rows.len())?;
+        }
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, rows)?;
             writeln!(out)?;
@@ -303,6 +348,7 @@ fn read(path: &Path, format: Option<Format>) -> Result<Imported> {
     });
     let bytes = std::fs::read(path).with_context(|| format!("reading '{}'", path.display()))?;
     match format {
+        Format::Table => anyhow::bail!("--format table is for `list`; import reads csv or json"),
         Format::Json => {
             let rows = serde_json::from_slice::<Vec<ImportRow>>(&bytes)
                 .with_context(|| format!("'{}' is not a JSON array of entries", path.display()))?;
