@@ -344,7 +344,7 @@ fn recorded_checks_keep_changes_and_run_checks_each_cycle() {
     // reports show the change
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("id=\"blocklist-changes\"") && html.contains("192.0.2.2"));
-    let out = rebound(&dir, &["report", "--since", "1d"]);
+    let out = rebound(&dir, &["report", "--since", "1d", "--format", "table"]);
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(t.contains("Blocklist changes"), "{t}");
     // check --record writes to the same history

@@ -174,7 +174,7 @@ fn a_domain_gone_silent_is_flagged_beside_the_blocklist_change() {
     assert_eq!(r["blocklist_changes"].as_array().unwrap().len(), 2);
 
     // the table and the HTML page say it in words
-    let out = rebound(&dir, &["report", "--campaign", "c5"]);
+    let out = rebound(&dir, &["report", "--campaign", "c5", "--format", "table"]);
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(t.contains("Silent domains"), "{t}");
     assert!(

@@ -98,8 +98,9 @@ enum Cmd {
     },
     /// Write the list as CSV or JSON.
     Export {
-        #[arg(long, value_enum, default_value = "csv")]
-        format: Format,
+        /// csv or json [default: from the output file's extension (.json), else csv].
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Output file (default: standard output).
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -128,7 +129,15 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 });
             write(&store.suppressions()?, format, None)?
         }
-        Cmd::Export { format, output } => write(&store.suppressions()?, format, output.as_deref())?,
+        Cmd::Export { format, output } => {
+            let by_extension = output
+                .as_deref()
+                .and_then(|p| p.extension())
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                .then_some(Format::Json);
+            let format = format.or(by_extension).unwrap_or(Format::Csv);
+            write(&store.suppressions()?, format, output.as_deref())?
+        }
         Cmd::Add {
             emails,
             reason,
