@@ -185,6 +185,23 @@ pub(crate) fn brief(text: &str) -> String {
     out
 }
 
+/// What the server offers for moving messages (CAPABILITY, and the account's `use_move`).
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    /// UID MOVE (RFC 6851).
+    can_move: bool,
+    /// UID EXPUNGE (RFC 4315).
+    uidplus: bool,
+}
+
+/// The folder a pass works: its UIDVALIDITY when it was selected, and the server's Caps.
+/// The checkpoints a pass records belong to this validity.
+#[derive(Debug, Clone, Copy)]
+struct Selected {
+    validity: u32,
+    caps: Caps,
+}
+
 struct Ctx {
     cfg: PollConfig,
     /// Turns true when the run is asked to stop.
