@@ -6,7 +6,8 @@
 use crate::address::Address;
 use crate::csvrows::{RowError, RowInfo, RowReader};
 use crate::send::csvlist::{email_column, header_names, EMAIL_COLUMNS};
-use std::collections::{HashMap, HashSet};
+use crate::store::SuppressedSet;
+use std::collections::HashSet;
 use std::hash::Hasher;
 use std::io::{Read, Write};
 
@@ -82,7 +83,7 @@ pub fn clean(
     mut input: impl Read,
     mut kept: impl Write,
     removed: Option<Box<dyn Write>>,
-    suppressed: &HashMap<String, String>,
+    suppressed: &SuppressedSet,
     dedupe: bool,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CleanSummary, CleanError> {
@@ -244,12 +245,14 @@ fn malformed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashMap;
 
     #[test]
     fn cleans_and_explains() {
         let input = "\u{feff}Name,EMAIL,city\r\n\"Doe, Ann\",ann@example.org,Paris\r\nBob,BOB@Example.org,Oslo\r\nBad,not-an-address,Rome\r\nAnn again,Ann@EXAMPLE.org,Lima\r\nShort,x@example.org\r\n";
         let mut sup = HashMap::new();
         sup.insert("bob@example.org".to_string(), "userunknown".to_string());
+        let sup = SuppressedSet::from_plain(sup);
         let mut kept = Vec::new();
         let removed = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
         struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
@@ -305,6 +308,7 @@ mod tests {
             .map(|a| (a.to_string(), "userunknown".to_string()))
             .collect();
         let mut kept = Vec::new();
+        let sup = SuppressedSet::from_plain(sup);
         let s = clean(input.as_bytes(), &mut kept, None, &sup, false, &mut |_| {})?;
         Ok((s, String::from_utf8(kept).unwrap()))
     }

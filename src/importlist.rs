@@ -9,12 +9,39 @@
 use crate::address::Address;
 use crate::send::csvlist::{header_names, LineCounter, EMAIL_COLUMNS};
 
+/// What a row suppresses: an address, or an erased address's keyed hash (`forgotten:`
+/// and 64 hex digits, as `suppress export` writes it after `suppress forget`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Address(Address),
+    Forgotten(String),
+}
+
+impl Target {
+    /// A cell's target, or why it is none.
+    pub fn parse(text: &str) -> Result<Target, String> {
+        if crate::store::is_hashed(text) {
+            return if crate::store::is_valid_hashed(text) {
+                Ok(Target::Forgotten(text.to_string()))
+            } else {
+                Err(format!(
+                    "'{}' is not a forgotten entry (forgotten: and 64 hex digits)",
+                    text.escape_debug()
+                ))
+            };
+        }
+        Address::parse(text)
+            .map(Target::Address)
+            .map_err(|why| format!("'{}' is not an email address: {why}", text.escape_debug()))
+    }
+}
+
 /// One usable row: the address and whatever optional columns the file had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImportedRow {
     /// The line the row starts on (1-based).
     pub line: u64,
-    pub address: Address,
+    pub address: Target,
     pub reason: Option<String>,
     pub source: Option<String>,
     pub evidence: Option<String>,
@@ -171,7 +198,7 @@ impl Columns {
     fn headerless(cells: &[String]) -> Option<Columns> {
         let email = cells
             .iter()
-            .position(|c| Address::parse(crate::csvcell::restore(c.trim())).is_ok())?;
+            .position(|c| Target::parse(crate::csvcell::restore(c.trim())).is_ok())?;
         Some(Columns {
             email,
             reason: None,
@@ -193,8 +220,7 @@ impl Columns {
         };
         let raw =
             cell(Some(self.email))?.ok_or_else(|| "no address in the email column".to_string())?;
-        let address = Address::parse(&raw)
-            .map_err(|why| format!("'{}' is not an email address: {why}", raw.escape_debug()))?;
+        let address = Target::parse(&raw)?;
         Ok(ImportedRow {
             line,
             address,

@@ -5,7 +5,6 @@
 
 use crate::clean::{clean, CleanError, CleanSummary};
 use crate::outfile::OutFile;
-use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -49,7 +48,7 @@ pub enum FilesError {
 /// when the whole list was read; on any error they are as they were.
 pub fn clean_files(
     job: &Job,
-    suppressed: &HashMap<String, String>,
+    suppressed: &crate::store::SuppressedSet,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CleanSummary, FilesError> {
     for out in std::iter::once(job.out).chain(job.removed) {

@@ -275,6 +275,29 @@ fn targets_come_from_a_test_copy_or_the_configuration() {
     );
     assert!(t.contains("removal: https://check.spamhaus.org/"), "{t}");
     assert!(t.contains("TXT: Listed by SBL"), "{t}");
+
+    // a Spamhaus DQS zone (its key in the zone name) answers for ZEN; the key is not shown
+    std::fs::write(
+        dir.join("rebound.toml"),
+        format!(
+            "[blocklist]\nresolver = \"{resolver}\"\nlists = [\"zen\"]\n\
+             [blocklist.zones]\nzen = \"testkey.zen.dq.spamhaus.net\"\n"
+        ),
+    )
+    .unwrap();
+    let out = rebound(
+        &dir,
+        &["blocklist", "check", "--format", "json", "192.0.2.3"],
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)));
+    let dqs = find(&v, "192.0.2.3", "zen");
+    assert_eq!(dqs["status"], "listed");
+    assert!(dqs["codes"][0]["meaning"]
+        .as_str()
+        .unwrap()
+        .starts_with("XBL"));
+    assert_eq!(dqs["query"], "3.2.0.192.[zones.zen]");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("testkey"));
 }
 
 #[test]
@@ -321,7 +344,7 @@ fn recorded_checks_keep_changes_and_run_checks_each_cycle() {
     // reports show the change
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("id=\"blocklist-changes\"") && html.contains("192.0.2.2"));
-    let out = rebound(&dir, &["report", "--since", "1d"]);
+    let out = rebound(&dir, &["report", "--since", "1d", "--format", "table"]);
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(t.contains("Blocklist changes"), "{t}");
     // check --record writes to the same history

@@ -531,3 +531,57 @@ fn parse_names_non_bounces_and_writes_the_extension_s_format() {
         "{table}"
     );
 }
+
+/// rebound.toml is read whole by every command: a misspelt section or key is refused
+/// with its line, whichever command reads the file, and nothing is done.
+#[test]
+fn every_command_refuses_an_unknown_section_or_key_with_its_line() {
+    let d = temp("config-typos");
+    let run_in = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rebound"))
+            .args(args)
+            .current_dir(&d)
+            .output()
+            .expect("run rebound");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
+    };
+    let (code, _) = run_in(&["suppress", "add", "x@y.example"]);
+    assert_eq!(code, Some(0));
+    for (text, line) in [
+        (
+            "[send]\nfrom = \"b@x.example\"\n\n[sned]\nserver = \"x\"\n",
+            "line 4",
+        ),
+        ("[poll]\nbatchsize = 3\n", "line 2"),
+        ("[run]\nreport_dayz = 7\n", "line 2"),
+    ] {
+        std::fs::write(d.join("rebound.toml"), text).unwrap();
+        for args in [
+            &[
+                "send",
+                "--campaign",
+                "c",
+                "--recipients",
+                "l.csv",
+                "--message",
+                "m.eml",
+            ][..],
+            &["poll"],
+            &["run"],
+            &["report", "--since", "7d"],
+            &["blocklist", "check", "192.0.2.1"],
+            &["doctor"],
+        ] {
+            let (code, out) = run_in(args);
+            assert_ne!(code, Some(0), "{args:?} with {text:?}: {out}");
+            assert!(
+                out.contains(line),
+                "{args:?} with {text:?}: want {line} in {out}"
+            );
+        }
+    }
+}

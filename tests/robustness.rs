@@ -202,21 +202,25 @@ fn decode_both(
     limit: u32,
     what: &str,
 ) -> (rebound::Report, rebound::Report) {
-    let (t_small, r_small) = fastest(|| rebound::decode(small.as_bytes()));
-    let (t_big, r_big) = fastest(|| rebound::decode(big.as_bytes()));
-    assert!(
-        t_big < t_small * limit,
-        "{what}: the big one took {t_big:?}, the small one {t_small:?}: {limit} times or more"
-    );
-    (r_small, r_big)
+    // A growth that is really too steep fails every round; a machine busy with other
+    // work (tests run in parallel) disturbs one round, not three in a row.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        let (t_small, r_small) = fastest(|| rebound::decode(small.as_bytes()));
+        let (t_big, r_big) = fastest(|| rebound::decode(big.as_bytes()));
+        if t_big < t_small * limit {
+            return (r_small, r_big);
+        }
+        seen.push((t_big, t_small));
+    }
+    panic!("{what}: the big one took {limit} times the small one or more in every round (big, small): {seen:?}");
 }
 
 #[test]
 fn a_bounce_with_a_15_mb_attachment_still_decodes_and_stays_fast() {
     let small = bounce_with_attachment(1_500_000);
     let big = bounce_with_attachment(15 << 20);
-    let (t_small, r_small) = fastest(|| rebound::decode(small.as_bytes()));
-    let (t_big, report) = fastest(|| rebound::decode(big.as_bytes()));
+    let (r_small, report) = decode_both(&small, &big, 20, "a 15 MB attachment against 1.5 MB");
     assert_eq!(r_small, report, "the attachment's size changed the facts");
     assert_eq!(report.bounces.len(), 1);
     assert_eq!(
@@ -224,12 +228,9 @@ fn a_bounce_with_a_15_mb_attachment_still_decodes_and_stays_fast() {
         Some("big@far.example")
     );
     assert_eq!(report.bounces[0].reason, rebound::Reason::MailboxFull);
-    // Measured in the same run, so the machine's speed cancels out: ten times the bytes
-    // may cost at most twenty times the time (the parse cap makes it about three).
-    assert!(
-        t_big <= t_small * 20,
-        "15 MB took {t_big:?}, 1.5 MB took {t_small:?}: more than 20 times"
-    );
+    // decode_both measured both in the same run, so the machine's speed cancels out: ten
+    // times the bytes may cost under twenty times the time (the parse cap makes it about
+    // three).
 }
 
 /// A delivery-status part of `n` recipient blocks, each with `Action:` and

@@ -174,7 +174,7 @@ fn a_domain_gone_silent_is_flagged_beside_the_blocklist_change() {
     assert_eq!(r["blocklist_changes"].as_array().unwrap().len(), 2);
 
     // the table and the HTML page say it in words
-    let out = rebound(&dir, &["report", "--campaign", "c5"]);
+    let out = rebound(&dir, &["report", "--campaign", "c5", "--format", "table"]);
     let t = String::from_utf8_lossy(&out.stdout);
     assert!(t.contains("Silent domains"), "{t}");
     assert!(
@@ -187,6 +187,16 @@ fn a_domain_gone_silent_is_flagged_beside_the_blocklist_change() {
     let out = rebound(&dir, &["report", "--campaign", "c5", "--format", "html"]);
     let h = String::from_utf8_lossy(&out.stdout);
     assert!(h.contains("id=\"silent-domains\"") && h.contains("quiet.test"));
+
+    // `run` names the silent domain in its summary line (its report is the last 7 days)
+    std::fs::write(dir.join("rebound.toml"), "[run]\nreport = \"r.html\"\n").unwrap();
+    let out = rebound(&dir, &["run", "--no-poll"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("(silent domains: quiet.test in c5)"),
+        "{}",
+        text(&out)
+    );
 
     // the rule is configurable: a 20-point rise is asked for, and quiet.test's 10 is not enough
     std::fs::write(dir.join("rebound.toml"), "[silence]\nmin_rise = 20.0\n").unwrap();

@@ -2,7 +2,8 @@
 //! lists, which resolver, which targets (given, configured, or the sending host's).
 
 use super::resolve::{Checker, Options};
-use super::{lists, Check, ListDef, Target};
+use super::{lists, Check, ListDef, Selected, Target};
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -18,6 +19,10 @@ pub struct BlocklistConfig {
     pub concurrency: Option<usize>,
     /// Short names or zones of the lists to query (default: every known list).
     pub lists: Option<Vec<String>>,
+    /// Another zone to ask for a list, by short name: a Spamhaus DQS zone with its key
+    /// (`zen = "KEY.zen.dq.spamhaus.net"`), a mirror. The list's codes still apply.
+    #[serde(default)]
+    pub zones: BTreeMap<String, String>,
     /// Sending IP addresses to check (default: the addresses of `[send] server`).
     #[serde(default)]
     pub ips: Vec<String>,
@@ -69,7 +74,7 @@ pub fn select_lists(names: Option<&[String]>) -> Result<Vec<&'static ListDef>, S
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub options: Options,
-    pub lists: Vec<&'static ListDef>,
+    pub lists: Vec<Selected>,
 }
 
 impl Settings {
@@ -90,11 +95,22 @@ impl Settings {
                 "timeout {secs}: give seconds between 0 and 60 per query"
             ));
         }
-        let lists = if lists.is_empty() {
+        let defs = if lists.is_empty() {
             select_lists(cfg.lists.as_deref())?
         } else {
             select_lists(Some(lists))?
         };
+        let mut lists: Vec<Selected> = defs.into_iter().map(Selected::new).collect();
+        for (name, zone) in &cfg.zones {
+            let def = self::lists::find(name)
+                .ok_or_else(|| format!("[blocklist.zones]: unknown blocklist '{name}'"))?;
+            // the key is not echoed: the zone may carry one
+            let zone = super::query::normalise_domain(zone)
+                .ok_or_else(|| format!("[blocklist.zones] {name}: not a DNS zone"))?;
+            for l in lists.iter_mut().filter(|l| std::ptr::eq(l.def, def)) {
+                l.zone = zone.clone();
+            }
+        }
         Ok(Settings {
             options: Options {
                 resolver,
@@ -218,9 +234,22 @@ mod tests {
         let s = Settings::new(&cfg, Some("127.0.0.2:5300"), None, &[]).unwrap();
         assert_eq!(s.options.resolver.unwrap().to_string(), "127.0.0.2:5300");
         assert_eq!(s.options.timeout, Duration::from_secs(5));
-        assert_eq!(s.lists[0].name, "dbl");
+        assert_eq!(s.lists[0].def.name, "dbl");
         let s = Settings::new(&cfg, None, Some(0.5), &["zen".into()]).unwrap();
-        assert_eq!(s.lists[0].name, "zen");
+        assert_eq!(s.lists[0].def.name, "zen");
+        let dqs = BlocklistConfig {
+            zones: [("zen".to_string(), "k3y.zen.dq.spamhaus.net".to_string())].into(),
+            ..cfg.clone()
+        };
+        let d = Settings::new(&dqs, None, None, &["zen".into(), "dbl".into()]).unwrap();
+        assert_eq!(d.lists[0].zone, "k3y.zen.dq.spamhaus.net");
+        assert_eq!(d.lists[1].zone, "dbl.spamhaus.org");
+        let bad = BlocklistConfig {
+            zones: [("zen".to_string(), "not a zone k3y".to_string())].into(),
+            ..cfg.clone()
+        };
+        let e = Settings::new(&bad, None, None, &[]).unwrap_err();
+        assert!(!e.contains("k3y"), "{e}");
         assert_eq!(s.options.timeout, Duration::from_millis(500));
         assert!(Settings::new(&cfg, None, Some(0.0), &[]).is_err());
     }

@@ -61,6 +61,23 @@ pub struct ListDef {
     pub removal: &'static str,
 }
 
+/// A list as queried: its row, and the zone asked (the row's own, or one configured in
+/// `[blocklist.zones]`: a Spamhaus DQS zone with its key, a mirror).
+#[derive(Debug, Clone)]
+pub struct Selected {
+    pub def: &'static ListDef,
+    pub zone: String,
+}
+
+impl Selected {
+    pub fn new(def: &'static ListDef) -> Selected {
+        Selected {
+            def,
+            zone: def.zone.to_string(),
+        }
+    }
+}
+
 /// Something to check: an IP address or a domain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Target {
@@ -186,15 +203,12 @@ pub fn observations(checks: &[Check]) -> Vec<crate::store::Observation> {
 }
 
 /// The (target, list) pairs to query: IPs on IP lists, domains on domain lists.
-pub fn pairs<'a>(
-    targets: &'a [Target],
-    lists: &'a [&'static ListDef],
-) -> Vec<(&'a Target, &'static ListDef)> {
+pub fn pairs<'a>(targets: &'a [Target], lists: &'a [Selected]) -> Vec<(&'a Target, &'a Selected)> {
     let mut out = Vec::new();
     for t in targets {
         for l in lists {
-            if l.kind == t.kind() {
-                out.push((t, *l));
+            if l.def.kind == t.kind() {
+                out.push((t, l));
             }
         }
     }
@@ -234,10 +248,10 @@ mod tests {
             Target::parse("192.0.2.1").unwrap(),
             Target::parse("example.com").unwrap(),
         ];
-        let lists: Vec<&ListDef> = lists::LISTS.iter().collect();
+        let lists: Vec<Selected> = lists::LISTS.iter().map(Selected::new).collect();
         let p = pairs(&t, &lists);
-        assert!(p.iter().all(|(t, l)| t.kind() == l.kind));
-        let ip_lists = lists.iter().filter(|l| l.kind == Kind::Ip).count();
+        assert!(p.iter().all(|(t, l)| t.kind() == l.def.kind));
+        let ip_lists = lists.iter().filter(|l| l.def.kind == Kind::Ip).count();
         assert_eq!(p.len(), lists.len());
         assert_eq!(
             p.iter().filter(|(t, _)| t.kind() == Kind::Ip).count(),

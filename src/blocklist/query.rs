@@ -25,9 +25,9 @@ pub fn normalise_domain(text: &str) -> Option<String> {
     (ascii.len() <= 253 && ascii.split('.').all(ok_label)).then_some(ascii)
 }
 
-/// The name to query for `target` on `list`, fully qualified (a trailing dot, so no
+/// The name to query for `target` in `zone`, fully qualified (a trailing dot, so no
 /// search domain of the resolver is ever appended).
-pub fn name(target: &Target, list: &ListDef) -> String {
+pub fn name(target: &Target, zone: &str) -> String {
     let mut q = String::with_capacity(80);
     match target {
         Target::Ip(IpAddr::V4(v4)) => {
@@ -43,7 +43,7 @@ pub fn name(target: &Target, list: &ListDef) -> String {
         Target::Domain(d) => q.push_str(d),
     }
     q.push('.');
-    q.push_str(list.zone);
+    q.push_str(zone);
     q.push('.');
     q
 }
@@ -127,14 +127,14 @@ mod tests {
 
     #[test]
     fn names_reverse_ipv4_octets_and_ipv6_nibbles() {
-        let zen = find("zen").unwrap();
+        let zen = find("zen").unwrap().zone;
         assert_eq!(name(&ip("192.0.2.99"), zen), "99.2.0.192.zen.spamhaus.org.");
         // RFC 5782 section 2.4's example layout: 32 nibbles, least significant first
         assert_eq!(
             name(&ip("2001:db8:1:2:3:4:567:89ab"), zen),
             "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org."
         );
-        let dbl = find("dbl").unwrap();
+        let dbl = find("dbl").unwrap().zone;
         assert_eq!(
             name(&Target::Domain("example.com".into()), dbl),
             "example.com.dbl.spamhaus.org."

@@ -2,7 +2,7 @@
 //! `IP:PORT`, queries in parallel, each with its own timeout, and the failures told apart
 //! (NXDOMAIN = not listed; timeout; SERVFAIL; anything else an error).
 
-use super::{query, Check, ListDef, Status, Target};
+use super::{query, Check, Selected, Status, Target};
 use futures_util::stream::{self, StreamExt};
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
@@ -91,20 +91,31 @@ impl Checker {
     }
 
     /// Queries every pair, `concurrency` at a time; results in the order of `pairs`.
-    pub async fn check(&self, pairs: &[(&Target, &'static ListDef)]) -> Vec<Check> {
+    pub async fn check(&self, pairs: &[(&Target, &Selected)]) -> Vec<Check> {
         stream::iter(pairs.iter().map(|(t, l)| self.one(t, l)))
             .buffered(self.opts.concurrency.max(1))
             .collect()
             .await
     }
 
-    async fn one(&self, target: &Target, list: &'static ListDef) -> Check {
-        let name = query::name(target, list);
+    async fn one(&self, target: &Target, sel: &Selected) -> Check {
+        let list = sel.def;
+        let name = query::name(target, &sel.zone);
+        // A configured zone may carry a key (Spamhaus DQS): shown by its setting's name.
+        let shown = if sel.zone == list.zone {
+            name.trim_end_matches('.').to_string()
+        } else {
+            format!(
+                "{}.[zones.{}]",
+                query::name(target, "").trim_end_matches('.'),
+                list.name
+            )
+        };
         let mut check = Check {
             target: target.to_string(),
             list: list.name,
             zone: list.zone,
-            query: name.trim_end_matches('.').to_string(),
+            query: shown,
             status: Status::Error,
             codes: Vec::new(),
             txt: Vec::new(),

@@ -88,11 +88,11 @@ pub struct FileConfig {
 }
 
 pub fn load_config(path: &std::path::Path) -> Result<FileConfig> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(e) => Err(e).with_context(|| format!("reading '{}'", path.display())),
-    }
+    let cfg = super::config::load(path, false)?;
+    Ok(FileConfig {
+        send: cfg.send_hints(),
+        blocklist: cfg.blocklist,
+    })
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {

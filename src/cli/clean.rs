@@ -29,7 +29,7 @@ pub struct Args {
     input: PathBuf,
     /// Where the cleaned list goes (written whole beside it, then renamed into place with
     /// the old file's mode; a symlink is written through, a FIFO or device written into).
-    #[arg(long, value_name = "PATH")]
+    #[arg(long = "output", short = 'o', value_name = "PATH", alias = "out")]
     out: PathBuf,
     /// Where the removed rows go, each with its reason.
     #[arg(long, value_name = "PATH")]

@@ -149,8 +149,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
 
 /// Each section reads; the accounts, for the IMAP checks.
 fn config_checks(args: &Args, list: &mut Checklist) -> Vec<Account> {
-    match rebound::poll::config::load(&args.config) {
-        Ok(section) => {
+    match super::config::load(&args.config, true) {
+        Ok(file) => {
+            let section = file.poll;
             list.ok(&format!(
                 "configuration: '{}' reads ({} [[poll.account]])",
                 args.config.display(),
@@ -171,7 +172,7 @@ fn config_checks(args: &Args, list: &mut Checklist) -> Vec<Account> {
             section.accounts
         }
         Err(e) => {
-            list.fail(&format!("configuration: {e}"), "fix the line named above");
+            list.fail(&format!("configuration: {e:#}"), "fix the line named above");
             Vec::new()
         }
     }

@@ -1,7 +1,9 @@
 //! Command-line interface: argument parsing (clap derive), one file per subcommand.
 
 mod blocklist;
+mod campaign;
 mod clean;
+mod config;
 mod doctor;
 mod eval;
 mod format;
@@ -10,6 +12,7 @@ mod parse;
 mod policy;
 mod poll;
 mod progress;
+mod prune;
 mod report;
 mod run;
 mod send;
@@ -67,6 +70,7 @@ enum Command {
     Parse(parse::Args),
     Eval(eval::Args),
     Send(Box<send::Args>),
+    Campaign(campaign::Args),
     Poll(poll::Args),
     Suppress(suppress::Args),
     Policy(policy::Args),
@@ -77,6 +81,7 @@ enum Command {
     Doctor(doctor::Args),
     Blocklist(blocklist::Args),
     Serve(serve::Args),
+    Prune(prune::Args),
 }
 
 /// Runs the command line; errors are printed with their context, the exit code says how
@@ -88,9 +93,11 @@ pub fn main() -> ExitCode {
         Command::Parse(args) => parse::run(args),
         Command::Eval(args) => eval::run(args),
         Command::Send(args) => send::run(*args),
+        Command::Campaign(args) => campaign::run(args),
         Command::Clean(args) => clean::run(args),
         Command::Report(args) => report::run(args),
         Command::Run(args) => run::run(args),
+        Command::Prune(args) => prune::run(args),
         Command::Poll(args) => poll::run(args),
         Command::Suppress(args) => suppress::run(args),
         Command::Policy(args) => policy::run(args),

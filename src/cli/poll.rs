@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 use rebound::correlate::Correlator;
 use rebound::hygiene::Policy;
-use rebound::poll::{self, config, process::Pipeline, Event, PollConfig};
+use rebound::poll::{self, process::Pipeline, Event, PollConfig};
 use rebound::store::Store;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +12,12 @@ use std::time::Duration;
 
 /// Poll the bounce mailboxes: decode, correlate, apply the policy, commit, then move
 /// each message to a folder by outcome (Processed, Complaints, AutoReplies, Unmatched,
-/// NotBounces; created when absent). Nothing is deleted.
+/// NotBounces, Unsubscribes; created when absent). Nothing is deleted.
+///
+/// A message sent to a copy's signed List-Unsubscribe mailto (LOCAL+unsub.TOKEN@DOMAIN)
+/// is an unsubscribe request: a verified token suppresses its recipient (reason
+/// `unsubscribed`) and the message goes to Unsubscribes; a forged or altered token
+/// changes nothing and the message goes to NotBounces.
 ///
 /// Accounts come from rebound.toml:
 ///
@@ -98,7 +103,7 @@ pub(super) fn for_run(config: &std::path::Path, db: &std::path::Path) -> Args {
 /// Polls the configured accounts; returns the summary and the suppression list as it was
 /// before (so callers can say what is new). `progress` shows a bar on stderr.
 pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec<String>)> {
-    let section = config::load(&args.config).map_err(anyhow::Error::msg)?;
+    let section = super::config::load(&args.config, true)?.poll;
     let mut accounts = section.accounts.clone();
     if let Some(name) = &args.account {
         accounts.retain(|a| &a.label() == name);

@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long)]
     recipients: bool,
     /// table, csv, json or html [default: from the --output file's extension (.csv, .json,
-    /// .html, .htm), else table].
+    /// .html, .htm), else table on a terminal and json when piped].
     #[arg(long, short, value_enum)]
     format: Option<Format>,
     /// Write here instead of standard output.
@@ -53,20 +53,8 @@ pub struct Args {
     config: PathBuf,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    silence: report::SilenceRule,
-}
-
 fn silence_rule(path: &std::path::Path) -> Result<report::SilenceRule> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => rebound::configfile::parse::<ConfigFile>(&text, path)
-            .map(|c| c.silence)
-            .map_err(anyhow::Error::msg),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(report::SilenceRule::default()),
-        Err(e) => Err(e).with_context(|| format!("reading '{}'", path.display())),
-    }
+    Ok(super::config::load(path, false)?.silence)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -119,10 +107,17 @@ pub fn run(args: Args) -> Result<ExitCode> {
         args.recipients,
         &silence_rule(&args.config)?,
     )?;
+    // A person at a terminal gets the table; a pipe gets JSON, the machine format.
     let format = args
         .format
         .or_else(|| args.output.as_deref().and_then(format_of))
-        .unwrap_or(Format::Table);
+        .unwrap_or(
+            if args.output.is_none() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                Format::Json
+            } else {
+                Format::Table
+            },
+        );
     let mut out: Box<dyn Write> = match &args.output {
         Some(p) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(p).with_context(|| format!("cannot write '{}'", p.display()))?,

@@ -2,7 +2,7 @@
 //! policy, clean the configured lists, write the configured report; one summary line.
 
 use anyhow::{Context, Result};
-use rebound::blocklist::config::{self as blconfig, BlocklistConfig, SendHints, Settings};
+use rebound::blocklist::config::{self as blconfig, Settings};
 use rebound::report::{self, Scope};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -17,6 +17,8 @@ use std::process::ExitCode;
 ///   report = "reports/last-7-days.html"   # optional: HTML report of the last report_days
 ///   report_days = 7
 ///   blocklist = true                      # optional: check [blocklist] each cycle
+///   retention_days = 90                   # optional: prune facts and diagnostics older
+///                                         # than this each cycle (see `rebound prune`)
 ///   [[run.clean]]                         # optional, repeatable
 ///   in = "lists/newsletter.csv"
 ///   out = "lists/newsletter.clean.csv"
@@ -50,9 +52,12 @@ pub struct Args {
 
 #[derive(Debug, Default, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RunSection {
+pub(super) struct RunSection {
     report: Option<PathBuf>,
     report_days: Option<u32>,
+    /// Facts and stored diagnostics older than this many days are deleted each cycle
+    /// (`rebound prune`); suppressions stay.
+    pub(super) retention_days: Option<u32>,
     #[serde(default)]
     clean: Vec<CleanJob>,
     /// Check the sending IPs and domains on the blocklists each cycle (`[blocklist]`),
@@ -72,19 +77,7 @@ struct CleanJob {
     dedupe: bool,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    run: RunSection,
-    #[serde(default)]
-    poll: Option<toml::Value>,
-    #[serde(default)]
-    blocklist: BlocklistConfig,
-    #[serde(default)]
-    send: SendHints,
-    #[serde(default)]
-    silence: report::SilenceRule,
-}
+use super::config::ConfigFile;
 
 fn lock_path(db: &Path) -> PathBuf {
     let mut p = db.as_os_str().to_owned();
@@ -129,8 +122,9 @@ fn poll(args: &Args) -> Result<String> {
 /// Checks the configured targets and records the answers; changes are named.
 fn blocklist(cfg: &ConfigFile, store: &mut rebound::store::Store) -> Result<String> {
     let settings = Settings::new(&cfg.blocklist, None, None, &[]).map_err(anyhow::Error::msg)?;
-    let (targets, checks) = blconfig::run_checks(&settings, Vec::new(), &cfg.blocklist, &cfg.send)
-        .map_err(anyhow::Error::msg)?;
+    let (targets, checks) =
+        blconfig::run_checks(&settings, Vec::new(), &cfg.blocklist, &cfg.send_hints())
+            .map_err(anyhow::Error::msg)?;
     if targets.is_empty() {
         anyhow::bail!("nothing to check: set [blocklist] ips/domains or [send] server/from");
     }
@@ -149,7 +143,7 @@ fn blocklist(cfg: &ConfigFile, store: &mut rebound::store::Store) -> Result<Stri
     Ok(line)
 }
 
-fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>) -> Result<String> {
+fn clean(job: &CleanJob, suppressed: &rebound::store::SuppressedSet) -> Result<String> {
     // The same function as `rebound clean`: outputs replaced whole with their mode, links
     // written through, nothing half-written after an error or a signal.
     let files = rebound::listfiles::Job {
@@ -179,21 +173,24 @@ fn clean(job: &CleanJob, suppressed: &std::collections::HashMap<String, String>)
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let text = match std::fs::read_to_string(&args.config) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => anyhow::bail!(
+    if !args.config.exists() {
+        anyhow::bail!(
             "no configuration at '{}': a cycle needs [[poll.account]] entries, [[run.clean]] \
              jobs or a [run] report to do (pass --config FILE, or see `rebound run --help`)",
             args.config.display()
-        ),
-        Err(e) => return Err(e).with_context(|| format!("reading '{}'", args.config.display())),
-    };
-    let cfg: ConfigFile =
-        rebound::configfile::parse(&text, &args.config).map_err(anyhow::Error::msg)?;
-    let polls = !args.no_poll && cfg.poll.is_some();
-    if !polls && cfg.run.clean.is_empty() && cfg.run.report.is_none() {
+        );
+    }
+    let cfg = super::config::load(&args.config, true)?;
+    let polls = !args.no_poll && !cfg.poll.accounts.is_empty();
+    if !polls
+        && cfg.run.clean.is_empty()
+        && cfg.run.report.is_none()
+        && !cfg.run.blocklist
+        && cfg.run.retention_days.is_none()
+    {
         anyhow::bail!(
-            "nothing to do: '{}' has {}no [[run.clean]] job and no [run] report",
+            "nothing to do: '{}' has {}no [[run.clean]] job, no [run] report, blocklist or \
+             retention_days",
             args.config.display(),
             if args.no_poll {
                 "polling turned off (--no-poll), "
@@ -244,6 +241,13 @@ pub fn run(args: Args) -> Result<ExitCode> {
     if polls {
         step("poll", poll(&args));
     }
+    if let Some(days) = cfg.run.retention_days {
+        let pruned = rebound::store::Store::open(&args.db)
+            .and_then(|mut s| s.prune(days))
+            .map(|p| super::prune::summary(days, &p))
+            .map_err(anyhow::Error::from);
+        step("prune", pruned);
+    }
     if !cfg.run.clean.is_empty() || cfg.run.report.is_some() || cfg.run.blocklist {
         match rebound::store::Store::open(&args.db) {
             Err(e) => step("store", Err(e.into())),
@@ -272,9 +276,25 @@ pub fn run(args: Args) -> Result<ExitCode> {
                                 })?;
                             }
                             std::fs::write(path, report::html::render(&r))
-                                .with_context(|| format!("cannot write '{}'", path.display()))
+                                .with_context(|| format!("cannot write '{}'", path.display()))?;
+                            Ok(r.silent_domains)
                         })
-                        .map(|()| format!("report {}", path.display()));
+                        .map(|silent| {
+                            // a silent domain is news a cron log should carry
+                            let names: Vec<String> = silent
+                                .iter()
+                                .map(|d| format!("{} in {}", d.domain, d.campaign))
+                                .collect();
+                            if names.is_empty() {
+                                format!("report {}", path.display())
+                            } else {
+                                format!(
+                                    "report {} (silent domains: {})",
+                                    path.display(),
+                                    names.join(", ")
+                                )
+                            }
+                        });
                     step("report", r);
                 }
             }

@@ -4,7 +4,7 @@ use anyhow::{Context, Result};
 use rebound::correlate::Correlator;
 use rebound::hygiene::Policy;
 use rebound::poll::process::Pipeline;
-use rebound::serve::{self, ServeConfig, Settings};
+use rebound::serve::{self, Settings};
 use rebound::store::Store;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,22 +43,6 @@ pub struct Args {
     config: PathBuf,
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-struct FileConfig {
-    #[serde(default)]
-    serve: ServeConfig,
-    #[serde(default)]
-    silence: rebound::report::SilenceRule,
-}
-
-fn load(path: &std::path::Path) -> Result<FileConfig> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(e) => Err(e).with_context(|| format!("reading '{}'", path.display())),
-    }
-}
-
 /// SIGTERM or SIGINT.
 async fn shutdown_signal() {
     use tokio::signal::unix::{signal, SignalKind};
@@ -74,7 +58,7 @@ async fn shutdown_signal() {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let file = load(&args.config)?;
+    let file = super::config::load(&args.config, false)?;
     let settings =
         Settings::new(&file.serve, args.listen.as_deref()).map_err(anyhow::Error::msg)?;
     let policy = Policy::load(args.policy.as_deref())?;

@@ -1,4 +1,5 @@
-//! `rebound suppress`: the suppression list by hand (list, add, remove, check, import, export).
+//! `rebound suppress`: the suppression list by hand (list, add, remove, forget, check,
+//! import, export).
 
 use anyhow::{Context, Result};
 use rebound::address::Address;
@@ -17,8 +18,10 @@ pub struct Args {
     command: Cmd,
 }
 
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
+    /// Aligned columns, for people.
+    Table,
     Csv,
     Json,
 }
@@ -27,22 +30,49 @@ enum Format {
 enum Cmd {
     /// Print the list (address, reason, source, date, evidence).
     List {
-        #[arg(long, value_enum, default_value = "csv")]
-        format: Format,
+        /// table, csv or json [default: table on a terminal, csv when piped].
+        #[arg(long, short, value_enum)]
+        format: Option<Format>,
     },
     /// Add addresses.
     Add {
-        #[arg(required = true)]
+        /// The addresses to suppress (any spelling: they are compared by their key).
+        #[arg(required = true, value_name = "ADDRESS")]
         emails: Vec<String>,
+        /// Why, in your words or a reason of the taxonomy (e.g. complaint, userunknown).
         #[arg(long, default_value = "manual")]
         reason: String,
+        /// A note kept with the entry (a ticket number, who asked).
         #[arg(long)]
         evidence: Option<String>,
     },
-    /// Remove addresses.
+    /// Remove addresses (they may be mailed again).
     Remove {
+        /// The addresses to take off the list.
+        #[arg(required = true, value_name = "ADDRESS")]
+        emails: Vec<String>,
+    },
+    /// Erase the personal data of addresses (right to erasure) while keeping them
+    /// suppressed: recipient rows' addresses, merge fields and replies, facts' addresses
+    /// and diagnostics, unsubscribe requests, the list entry's spelling and evidence. Each
+    /// stays suppressed as `forgotten:<HMAC of its key>` (keyed with the store's secret),
+    /// which send, clean and check still match. The database is then rewritten (VACUUM)
+    /// so no old page holds the address. Refused while a campaign is being sent.
+    Forget {
         #[arg(required = true)]
         emails: Vec<String>,
+    },
+    /// Apply unsubscribe tokens received by the https one-click URL (`[send]
+    /// unsubscribe_url`; the web handler passes the token on): each verified token
+    /// suppresses its recipient with reason `unsubscribed`, as a mailed request does.
+    /// Exit code 1 when a token does not verify (it changes nothing).
+    Unsubscribe {
+        #[arg(required = true)]
+        tokens: Vec<String>,
+        /// Environment variable holding the VERP secret (default: the one kept in the
+        /// store), as given to `send`.
+        #[arg(long, value_name = "VAR")]
+        verp_secret_env: Option<String>,
     },
     /// Say whether each address is suppressed; exit code 0 when all are, 1 otherwise.
     Check {
@@ -68,8 +98,9 @@ enum Cmd {
     },
     /// Write the list as CSV or JSON.
     Export {
-        #[arg(long, value_enum, default_value = "csv")]
-        format: Format,
+        /// csv or json [default: from the output file's extension (.json), else csv].
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Output file (default: standard output).
         #[arg(long, short)]
         output: Option<PathBuf>,
@@ -79,15 +110,34 @@ enum Cmd {
 pub fn run(args: Args) -> Result<ExitCode> {
     // Only adding creates a store: a mistyped --db for list/check/export/remove is an
     // error, not an empty list that answers "not suppressed".
-    let creates = matches!(args.command, Cmd::Add { .. } | Cmd::Import { .. });
+    let creates = matches!(
+        args.command,
+        Cmd::Add { .. } | Cmd::Import { .. } | Cmd::Forget { .. }
+    );
     let mut store = if creates {
         Store::open(&args.db)?
     } else {
         Store::open_existing(&args.db)?
     };
     match args.command {
-        Cmd::List { format } => write(&store.suppressions()?, format, None)?,
-        Cmd::Export { format, output } => write(&store.suppressions()?, format, output.as_deref())?,
+        Cmd::List { format } => {
+            let format =
+                format.unwrap_or(if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+                    Format::Table
+                } else {
+                    Format::Csv
+                });
+            write(&store.suppressions()?, format, None)?
+        }
+        Cmd::Export { format, output } => {
+            let by_extension = output
+                .as_deref()
+                .and_then(|p| p.extension())
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+                .then_some(Format::Json);
+            let format = format.or(by_extension).unwrap_or(Format::Csv);
+            write(&store.suppressions()?, format, output.as_deref())?
+        }
         Cmd::Add {
             emails,
             reason,
@@ -109,6 +159,54 @@ pub fn run(args: Args) -> Result<ExitCode> {
                 .collect::<Result<_>>()?;
             let n = store.import_suppressions(&rows)?;
             println!("added {n} (already listed: {})", rows.len() - n);
+        }
+        Cmd::Unsubscribe {
+            tokens,
+            verp_secret_env,
+        } => {
+            let secret = match &verp_secret_env {
+                Some(var) => std::env::var(var)
+                    .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
+                    .into_bytes(),
+                None => store.verp_secret()?,
+            };
+            let mut all = true;
+            for t in &tokens {
+                match store.unsubscribe_token(&secret, t)? {
+                    Some(u) => println!(
+                        "{}: unsubscribed (campaign '{}'{})",
+                        u.email,
+                        u.campaign,
+                        if u.newly_suppressed {
+                            ""
+                        } else {
+                            ", was suppressed already"
+                        }
+                    ),
+                    None => {
+                        all = false;
+                        eprintln!(
+                            "rebound: token '{}' does not verify or names no recipient: nobody unsubscribed",
+                            t.escape_debug()
+                        );
+                    }
+                }
+            }
+            if !all {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Cmd::Forget { emails } => {
+            let addresses = emails
+                .iter()
+                .map(|e| parse_address(e))
+                .collect::<Result<Vec<_>>>()?;
+            let f = store.forget(&addresses)?;
+            println!(
+                "forgot {} address(es): {} recipient rows, {} facts, {} unsubscribe requests erased; \
+                 kept suppressed by keyed hash ({} newly)",
+                f.addresses, f.recipients, f.facts, f.unsubscribes, f.newly_suppressed
+            );
         }
         Cmd::Remove { emails } => {
             let mut n = 0;
@@ -197,6 +295,36 @@ fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<
         None => Box::new(std::io::stdout().lock()),
     };
     match format {
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<40} {:<16} {:<12} {:<24} EVIDENCE",
+                "ADDRESS", "REASON", "SOURCE", "SINCE"
+            )?;
+            for r in rows {
+                let cell = |s: &str, n: usize| -> String {
+                    let s: String = s
+                        .chars()
+                        .map(|c| if c.is_control() { ' ' } else { c })
+                        .collect();
+                    if s.chars().count() > n {
+                        s.chars().take(n.saturating_sub(1)).chain(['…']).collect()
+                    } else {
+                        s
+                    }
+                };
+                writeln!(
+                    out,
+                    "{:<40} {:<16} {:<12} {:<24} {}",
+                    cell(&r.email, 40),
+                    cell(&r.reason, 16),
+                    cell(&r.source, 12),
+                    cell(&r.created_at, 24),
+                    cell(r.evidence.as_deref().unwrap_or(""), 60)
+                )?;
+            }
+            writeln!(out, "{} address(es) suppressed", rows.len())?;
+        }
         Format::Json => {
             serde_json::to_writer_pretty(&mut out, rows)?;
             writeln!(out)?;
@@ -229,14 +357,16 @@ fn read(path: &Path, format: Option<Format>) -> Result<Imported> {
     });
     let bytes = std::fs::read(path).with_context(|| format!("reading '{}'", path.display()))?;
     match format {
+        Format::Table => anyhow::bail!("--format table is for `list`; import reads csv or json"),
         Format::Json => {
             let rows = serde_json::from_slice::<Vec<ImportRow>>(&bytes)
                 .with_context(|| format!("'{}' is not a JSON array of entries", path.display()))?;
             let mut keyed = Vec::with_capacity(rows.len());
             for (i, r) in rows.into_iter().enumerate() {
-                let a = parse_address(&r.email)
+                let target = rebound::importlist::Target::parse(&r.email)
+                    .map_err(anyhow::Error::msg)
                     .with_context(|| format!("'{}' entry {}", path.display(), i + 1))?;
-                keyed.push(entry(&a, r.reason, r.source, r.evidence, r.created_at));
+                keyed.push(entry(&target, r.reason, r.source, r.evidence, r.created_at));
             }
             Ok((keyed, Vec::new()))
         }
@@ -266,18 +396,24 @@ struct ImportRow {
     created_at: Option<String>,
 }
 
-/// One imported entry; empty optional cells take the import's defaults.
+/// One imported entry; empty optional cells take the import's defaults. An erased
+/// address's entry (from `export`) stays its keyed hash: it matches only in a store with
+/// the same secret.
 fn entry(
-    address: &Address,
+    target: &rebound::importlist::Target,
     reason: Option<String>,
     source: Option<String>,
     evidence: Option<String>,
     created_at: Option<String>,
 ) -> Suppression {
     let nonempty = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+    let (email, display) = match target {
+        rebound::importlist::Target::Address(a) => (a.key().to_string(), a.as_str().to_string()),
+        rebound::importlist::Target::Forgotten(h) => (h.clone(), "(forgotten)".to_string()),
+    };
     Suppression {
-        email: address.key().to_string(),
-        display: address.as_str().to_string(),
+        email,
+        display,
         reason: nonempty(reason).unwrap_or_else(|| "import".into()),
         source: nonempty(source).unwrap_or_else(|| "import".into()),
         evidence: nonempty(evidence),

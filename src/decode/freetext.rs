@@ -8,7 +8,7 @@
 //! No status code is required: the reason is read from the wording (`reason::decide`).
 
 use super::cause::{clip, diagnostic, names_a_cause, report_text, MAX_REPORT};
-use super::{address, family::common, listed, text::find_ci, Draft, Mail};
+use super::{address, family::common, listed, receipt, text::find_ci, Draft, Mail};
 
 const SUBJECTS: &[&str] = &[
     "undeliver",
@@ -19,6 +19,7 @@ const SUBJECTS: &[&str] = &[
     "non delivery",
     "bounced mail",
     "mail returned",
+    "not deliverable",
     "nondelivery",
     "not be delivered",
     "delivery failure",
@@ -97,7 +98,7 @@ pub(crate) fn parse(mail: &Mail) -> Option<Vec<Draft>> {
     let foreign =
         |a: &str| !address::is_mailer_daemon(a) && !own.iter().any(|o| o.eq_ignore_ascii_case(a));
     // A return receipt (its transcript's "a@b... relayed" lines are no failures).
-    let receipts = listed::receipts(body, &foreign);
+    let receipts = receipt::receipts(body, &foreign);
     if !receipts.is_empty() && from_daemon(mail) {
         return Some(receipts);
     }

@@ -73,6 +73,20 @@ fn the_copy_of_the_message_is_not_read() {
 }
 
 #[test]
+fn a_person_who_cannot_deliver_a_report_is_not_a_bounce() {
+    // Subjects a person writes ("unable to deliver", "error delivering") are no bounce
+    // subjects: with words that name a cause and an address, they would be read as one.
+    for subject in [
+        "Unable to deliver the report today",
+        "Error delivering message to the printer",
+    ] {
+        let raw = format!("From: Ann <ann@example.org>\nTo: ken@example.org\nSubject: {subject}\n\nThe mailbox quota exceeded on my side. Write to bob@example.org.\n");
+        let m = Mail::parse(raw.as_bytes()).expect("a message");
+        assert!(parse(&m).is_none(), "{subject}");
+    }
+}
+
+#[test]
 fn a_person_returning_a_message_is_not_a_bounce() {
     let raw = "From: Ann <ann@example.org>\nTo: ken@example.org\nSubject: Returned message about the loan\n\nHere is the book you lent me, ken@example.org. Thanks!\n";
     let m = Mail::parse(raw.as_bytes()).expect("a message");
@@ -87,6 +101,7 @@ fn subjects_worded_unlike_the_usual_daemons_are_read() {
         "Non Delivery Report",
         "Bounced mail: hello",
         "Mail returned",
+        "Message not deliverable",
     ] {
         let raw = format!(
             "From: Gateway <gw@mx.example.org>\nTo: sender@example.com\nSubject: {subject}\n\nDelivery to rcpt@example.net failed: 550 5.1.1 User unknown\n"

@@ -8,7 +8,8 @@
 //! in running text, in the returned message's quoted header lines (To, Cc, From, Subject)
 //! or in a help line ("write to postmaster@...") is not a listed recipient.
 
-use super::{address, family::common, text::find_ci, Action, Draft};
+use super::transcript::{rcpt_command, reply_code};
+use super::{address, text::find_ci, Action, Draft};
 
 /// Heading wording of a delay section (checked first: "delivery to the following
 /// recipients has been delayed" also names "following recipients").
@@ -28,6 +29,8 @@ const DELAY_HEADINGS: &[&str] = &[
 const FAIL_HEADINGS: &[&str] = &[
     "following recipient",
     "following address",
+    // Post.Office: "The following destination addresses were unknown"
+    "following destination address",
     "following user",
     "could not be reached",
     "could not be delivered to",
@@ -118,7 +121,7 @@ const QUOTED_LABELS: &[&str] = &[
 ];
 
 /// The longest label before an address ("Failed recipient:", "Recipient:").
-const MAX_LABEL_WORDS: usize = 3;
+pub(crate) const MAX_LABEL_WORDS: usize = 3;
 
 /// Heading wording of a section of addresses that were delivered (a partial failure
 /// lists them too): checked before the others, its addresses are never failed.
@@ -186,8 +189,8 @@ fn quoted_header(line: &str) -> bool {
     })
 }
 
-fn leading_address(line: &str) -> Option<(String, &str)> {
-    let mut t = strip_bullet(line.trim());
+pub(crate) fn leading_address(line: &str) -> Option<(String, &str)> {
+    let mut t = strip_address_type(strip_bullet(line.trim()));
     if let Some((label, rest)) = t.split_once(':') {
         let label = label.trim();
         let is_label = !label.is_empty()
@@ -214,6 +217,24 @@ fn leading_address(line: &str) -> Option<(String, &str)> {
         return None;
     }
     Some((addr, rest.trim_start_matches([':', '-']).trim()))
+}
+
+/// A line without the address type that gateways write before an address
+/// (`SMTP <a@b>`, `RFC822 <a@b>`: Post.Office, Exchange's and X.400 gateways' listings).
+fn strip_address_type(t: &str) -> &str {
+    for kind in ["smtp", "rfc822", "internet"] {
+        let rest = t
+            .get(..kind.len())
+            .filter(|head| head.eq_ignore_ascii_case(kind))
+            .and_then(|_| t.get(kind.len()..));
+        if let Some(rest) = rest.filter(|r| r.starts_with([' ', '\t'])) {
+            let rest = rest.trim_start();
+            if rest.starts_with('<') {
+                return rest;
+            }
+        }
+    }
+    t
 }
 
 /// A line without its list mark: `*`, `-`, `•`, `o`, `1.`, `1)`.
@@ -306,39 +327,6 @@ pub(crate) fn recipients(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Dr
     out
 }
 
-/// The heading of Sendmail's plain-text return receipt (savemail.c), asked for with
-/// `NOTIFY=SUCCESS`: the addresses under it were delivered or relayed.
-const RECEIPT_HEADING: &str = "following addresses had successful delivery notifications";
-
-/// The addresses a return receipt lists under its heading, each a delivered draft (relayed
-/// when its note says so: "(relayed to non-DSN-aware mailer)"); empty without the heading.
-pub(crate) fn receipts(report: &str, foreign: &dyn Fn(&str) -> bool) -> Vec<Draft> {
-    let Some(at) = find_ci(report, RECEIPT_HEADING) else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for line in report.get(at..).unwrap_or("").lines().skip(1) {
-        let t = line.trim();
-        if t.is_empty() && out.is_empty() {
-            continue;
-        }
-        if t.is_empty() || t.starts_with("-----") {
-            break;
-        }
-        if let Some((addr, rest)) = leading_address(t).filter(|(a, _)| foreign(a)) {
-            let relayed = find_ci(rest, "relayed").is_some();
-            let mut d = Draft::new(Some(addr), Some(rest.to_string()));
-            d.action = Some(if relayed {
-                Action::Relayed
-            } else {
-                Action::Delivered
-            });
-            out.push(d);
-        }
-    }
-    out
-}
-
 /// A line quoted with `>` (not a transcript's `>>>` command line).
 fn is_quoted(line: &str) -> bool {
     line.starts_with('>') && !line.starts_with(">>>")
@@ -390,29 +378,6 @@ fn sendmail_style(line: &str) -> bool {
         .iter()
         .any(|w| rest.starts_with(w));
     token.contains('@') && token.ends_with("...") && !rest.is_empty() && !success
-}
-
-/// The address of an SMTP `RCPT TO:` command quoted in a transcript line.
-fn rcpt_command(line: &str) -> Option<String> {
-    let at = find_ci(line, "rcpt to:")?;
-    let rest = line.get(at + "rcpt to:".len()..)?;
-    address::all_in(rest).into_iter().next()
-}
-
-/// The reply code a transcript line quotes (`<<< 550 ...`, `Remote server replied: 550`,
-/// MDaemon's session log `Mon 2024-01-01 09:00:00: <-- 550 ...` after a time stamp).
-fn reply_code(line: &str) -> Option<String> {
-    let t = match line.find("<-- ") {
-        Some(at) => line.get(at + "<-- ".len()..).unwrap_or(""),
-        None => line.trim_start_matches('<'),
-    }
-    .trim_start();
-    common::leading_reply(t).or_else(|| {
-        let (label, rest) = t.split_once(':')?;
-        (label.split_whitespace().count() <= MAX_LABEL_WORDS && !label.contains('@'))
-            .then(|| common::leading_reply(rest))
-            .flatten()
-    })
 }
 
 fn append(d: &mut Draft, words: &str) {

@@ -82,27 +82,18 @@ fn sendmail_success_lines_are_not_failures() {
 }
 
 #[test]
-fn a_return_receipt_lists_delivered_addresses() {
-    let r = "   ----- The following addresses had successful delivery notifications -----\nok@example.net  (relayed to non-DSN-aware mailer)\nin@example.org  (successfully delivered to mailbox)\n\n   ----- Transcript of session follows -----\nok@example.net... relayed; expect no further notifications\n";
-    let d = receipts(r, &any);
-    let got: Vec<_> = d
-        .iter()
-        .map(|d| (d.recipient.clone().unwrap_or_default(), d.action))
-        .collect();
-    assert_eq!(
-        got,
-        [
-            ("ok@example.net".to_string(), Some(Action::Relayed)),
-            ("in@example.org".to_string(), Some(Action::Delivered)),
-        ]
-    );
-    assert!(recipients(r, &any).is_empty());
-}
-
-#[test]
 fn lines_quoted_with_a_mark_are_not_listed() {
     let r = "The following recipient(s) could not be reached:\n\n   rcpt@example.net\n   550 5.1.1 User unknown\n\nOriginal message:\n> From: sender@example.com\n> Cc: other@example.net\n>\n> bob@example.org wrote\n";
     let d = recipients(r, &any);
     let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
     assert_eq!(got, ["rcpt@example.net"]);
+}
+
+#[test]
+fn an_address_type_before_the_address_is_not_part_of_it() {
+    // Post.Office's listing of unknown addresses: "SMTP <a@b>" per line.
+    let r = "This Message was undeliverable due to the following reason:\n\nThe following destination addresses were unknown (please check\nthe addresses and re-mail the message):\n\nSMTP <rcpt@example.net>\nSMTP <rcpt2@example.net>\n\nPlease reply to Postmaster@mx.example.org\nif you feel this message to be in error.\n";
+    let d = recipients(r, &any);
+    let got: Vec<_> = d.iter().filter_map(|d| d.recipient.clone()).collect();
+    assert_eq!(got, ["rcpt@example.net", "rcpt2@example.net"]);
 }

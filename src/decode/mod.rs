@@ -20,9 +20,11 @@ mod listed;
 mod mime;
 mod notes;
 pub mod reason;
+mod receipt;
 mod rhost;
 mod status;
 mod text;
+mod transcript;
 
 use serde::{Deserialize, Serialize};
 

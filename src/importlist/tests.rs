@@ -3,7 +3,10 @@ use super::*;
 fn emails(list: &ImportedList) -> Vec<String> {
     list.rows
         .iter()
-        .map(|r| r.address.as_str().to_string())
+        .map(|r| match &r.address {
+            Target::Address(a) => a.as_str().to_string(),
+            Target::Forgotten(h) => h.clone(),
+        })
         .collect()
 }
 

@@ -141,6 +141,7 @@ pub struct Folders {
     pub auto_replies: String,
     pub unmatched: String,
     pub not_bounces: String,
+    pub unsubscribes: String,
 }
 
 impl Default for Folders {
@@ -151,6 +152,7 @@ impl Default for Folders {
             auto_replies: "AutoReplies".into(),
             unmatched: "Unmatched".into(),
             not_bounces: "NotBounces".into(),
+            unsubscribes: "Unsubscribes".into(),
         }
     }
 }
@@ -163,6 +165,7 @@ impl Folders {
             Outcome::AutoReplies => &self.auto_replies,
             Outcome::Unmatched => &self.unmatched,
             Outcome::NotBounces => &self.not_bounces,
+            Outcome::Unsubscribes => &self.unsubscribes,
         }
     }
 }
@@ -196,14 +199,22 @@ pub fn load(path: &Path) -> Result<PollSection, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("configuration '{}': {e}", path.display()))?;
     let f: ConfigFile = crate::configfile::parse(&text, path)?;
-    for a in &f.poll.accounts {
-        a.check().map_err(|why| {
-            format!(
-                "configuration '{}': account '{}': {why}",
-                path.display(),
-                a.label()
-            )
-        })?;
-    }
+    f.poll.check(path)?;
     Ok(f.poll)
+}
+
+impl PollSection {
+    /// Settings of its accounts that contradict each other, named with the file.
+    pub fn check(&self, path: &Path) -> Result<(), String> {
+        for a in &self.accounts {
+            a.check().map_err(|why| {
+                format!(
+                    "configuration '{}': account '{}': {why}",
+                    path.display(),
+                    a.label()
+                )
+            })?;
+        }
+        Ok(())
+    }
 }

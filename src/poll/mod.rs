@@ -8,6 +8,7 @@ pub mod config;
 pub mod connect;
 mod guard;
 pub mod process;
+pub mod unsubscribe;
 
 mod mover;
 mod pass;
@@ -99,13 +100,11 @@ impl Summary {
         for k in &p.keys {
             *self.by_key.entry(k.as_str()).or_default() += 1;
         }
-        // "Not a report" is recorded with the message; only a message that could not be
-        // read at all counts as an error (one without an outcome is counted by the caller).
+        // "Not a report" (and a refused unsubscribe request) is recorded with the message;
+        // only a message that could not be read at all counts as an error (one without an outcome is counted by the caller).
         if p.outcome.is_some()
             && !p.already_seen
-            && p.error
-                .as_deref()
-                .is_some_and(|e| e != process::NOT_A_REPORT)
+            && p.error.as_deref().is_some_and(|e| !process::is_note(e))
         {
             self.errors += 1;
         }
@@ -184,6 +183,23 @@ pub(crate) fn brief(text: &str) -> String {
         out.push_str("...");
     }
     out
+}
+
+/// What the server offers for moving messages (CAPABILITY, and the account's `use_move`).
+#[derive(Debug, Clone, Copy)]
+struct Caps {
+    /// UID MOVE (RFC 6851).
+    can_move: bool,
+    /// UID EXPUNGE (RFC 4315).
+    uidplus: bool,
+}
+
+/// The folder a pass works: its UIDVALIDITY when it was selected, and the server's Caps.
+/// The checkpoints a pass records belong to this validity.
+#[derive(Debug, Clone, Copy)]
+struct Selected {
+    validity: u32,
+    caps: Caps,
 }
 
 struct Ctx {

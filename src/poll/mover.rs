@@ -6,7 +6,7 @@ use super::config::Account;
 use super::connect::{self, ImapSession};
 use super::pass::Moves;
 use super::process::Outcome;
-use super::{blocking, io_timeout, lock, scoped, within, Ctx, PollError};
+use super::{blocking, io_timeout, lock, scoped, within, Caps, Ctx, PollError, Selected};
 use crate::store::Checkpoint;
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -20,16 +20,13 @@ pub(super) struct MoveJob {
 
 /// Hands the queued messages (already committed) to the mover connection, or moves
 /// them on this one; the checkpoint is recorded after the move.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn flush(
     ctx: &Arc<Ctx>,
     account: &Account,
     session: &mut ImapSession,
     mover: Option<&tokio::sync::mpsc::Sender<MoveJob>>,
     moves: &mut Moves,
-    validity: u32,
-    can_move: bool,
-    uidplus: bool,
+    sel: Selected,
 ) -> Result<(), PollError> {
     let job = MoveJob {
         by_folder: std::mem::take(&mut moves.by_folder),
@@ -45,7 +42,7 @@ pub(super) async fn flush(
             folder: account.folder.clone(),
             message: "the mover connection stopped".into(),
         }),
-        None => move_and_checkpoint(ctx, account, session, job, validity, can_move, uidplus).await,
+        None => move_and_checkpoint(ctx, account, session, job, sel).await,
     }
 }
 
@@ -54,13 +51,11 @@ async fn move_and_checkpoint(
     account: &Account,
     session: &mut ImapSession,
     job: MoveJob,
-    validity: u32,
-    can_move: bool,
-    uidplus: bool,
+    sel: Selected,
 ) -> Result<(), PollError> {
     for (outcome, uids) in &job.by_folder {
         let target = ctx.cfg.folders.for_outcome(*outcome);
-        let moved = move_messages(session, uids, target, can_move, uidplus);
+        let moved = move_messages(session, uids, target, sel.caps);
         within::<(), String>("moving messages", moved)
             .await
             .map_err(|message| PollError::Imap {
@@ -71,7 +66,7 @@ async fn move_and_checkpoint(
     }
     let (store, l, f) = (ctx.store.clone(), account.label(), account.folder.clone());
     let cp = Checkpoint {
-        uidvalidity: validity,
+        uidvalidity: sel.validity,
         last_uid: job.done_upto,
     };
     blocking(move || lock(&store).set_checkpoint(&l, &f, cp)).await??;
@@ -88,13 +83,7 @@ pub(super) type Mover = (
 /// background; jobs wait in the channel until it is ready. Jobs that queue up while it
 /// moves are merged into one round (fewer MOVE commands, each making the server sync
 /// the folder); the checkpoint follows the round.
-pub(super) fn start_mover(
-    ctx: &Arc<Ctx>,
-    account: &Account,
-    validity: u32,
-    can_move: bool,
-    uidplus: bool,
-) -> Mover {
+pub(super) fn start_mover(ctx: &Arc<Ctx>, account: &Account, sel: Selected) -> Mover {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<MoveJob>(MOVER_QUEUE);
     let (ctx, account) = (ctx.clone(), account.clone());
     let task = tokio::spawn(scoped(async move {
@@ -116,7 +105,7 @@ pub(super) fn start_mover(
         let mailbox = within("SELECT (mover)", session.select(&account.folder))
             .await
             .map_err(imap)?;
-        if mailbox.uid_validity.unwrap_or(0) != validity {
+        if mailbox.uid_validity.unwrap_or(0) != sel.validity {
             return Err(imap("UIDVALIDITY changed during the run".into()));
         }
         tracing::debug!(account = %account.label(), folder = %account.folder, "mover: second connection ready");
@@ -131,16 +120,7 @@ pub(super) fn start_mover(
                 job.by_folder.values().map(Vec::len).sum::<usize>(),
                 job.done_upto,
             );
-            move_and_checkpoint(
-                &ctx,
-                &account,
-                &mut session,
-                job,
-                validity,
-                can_move,
-                uidplus,
-            )
-            .await?;
+            move_and_checkpoint(&ctx, &account, &mut session, job, sel).await?;
             tracing::debug!(messages = count, checkpoint = upto, "mover: round done");
         }
         let _ = within("LOGOUT (mover)", session.logout()).await;
@@ -178,11 +158,10 @@ async fn move_messages(
     session: &mut ImapSession,
     uids: &[u32],
     target: &str,
-    can_move: bool,
-    uidplus: bool,
+    caps: Caps,
 ) -> Result<(), String> {
     let set = uid_set(uids);
-    if can_move {
+    if caps.can_move {
         return session
             .uid_mv(&set, target)
             .await
@@ -218,7 +197,7 @@ async fn move_messages(
             uids.len()
         ));
     }
-    if uidplus {
+    if caps.uidplus {
         let mut expunged = 0usize;
         {
             let mut s = std::pin::pin!(session

@@ -3,9 +3,9 @@
 
 use super::config::Account;
 use super::connect::ImapSession;
-use super::mover::{flush, mover_error, start_mover, uid_set};
+use super::mover::{flush, mover_error, start_mover, uid_set, Mover};
 use super::process::{self, Outcome, Processed};
-use super::{blocking, io_timeout, lock, within, Ctx, Event, PollError};
+use super::{blocking, io_timeout, lock, within, Caps, Ctx, Event, PollError, Selected};
 use crate::store::Checkpoint;
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -16,8 +16,7 @@ pub(super) async fn pass(
     ctx: &Arc<Ctx>,
     account: &Account,
     session: &mut ImapSession,
-    can_move: bool,
-    uidplus: bool,
+    caps: Caps,
 ) -> Result<(), PollError> {
     let label = account.label();
     let folder = account.folder.clone();
@@ -30,6 +29,7 @@ pub(super) async fn pass(
         .await
         .map_err(imap)?;
     let validity = mailbox.uid_validity.unwrap_or(0);
+    let sel = Selected { validity, caps };
     let checkpoint = {
         let (store, l, f) = (ctx.store.clone(), label.clone(), folder.clone());
         blocking(move || lock(&store).checkpoint(&l, &f)).await??
@@ -72,9 +72,8 @@ pub(super) async fn pass(
     let mut mover = None;
     if !ctx.cfg.dry_run && uids.len() > PARALLEL_MOVES_FROM {
         // Its connection is opened while the first batches are fetched.
-        mover = Some(start_mover(ctx, account, validity, can_move, uidplus));
+        mover = Some(start_mover(ctx, account, sel));
     }
-    let sender = mover.as_ref().map(|(tx, _)| tx.clone());
     for chunk in uids.chunks(ctx.cfg.batch.max(1)) {
         if ctx.stopping() {
             break;
@@ -124,14 +123,7 @@ pub(super) async fn pass(
                         std::mem::take(&mut messages),
                     ));
                     held = 0;
-                    while pending.len() > IN_FLIGHT {
-                        if let Some(prev) = pending.pop_front() {
-                            let results = prev
-                                .await
-                                .map_err(|e| PollError::Runtime(e.to_string()))??;
-                            record(ctx, &results, &mut moves);
-                        }
-                    }
+                    settle(ctx, &mut pending, &mut moves, IN_FLIGHT).await?;
                 }
             }
         }
@@ -142,54 +134,12 @@ pub(super) async fn pass(
         }
         messages.sort_by_key(|m| m.0);
         pending.push_back(spawn_batch(ctx, &label, &folder, messages));
-        while pending.len() > IN_FLIGHT {
-            if let Some(prev) = pending.pop_front() {
-                let results = prev
-                    .await
-                    .map_err(|e| PollError::Runtime(e.to_string()))??;
-                record(ctx, &results, &mut moves);
-            }
-        }
-        if moves.queued >= ctx.cfg.move_every.max(1) {
-            let flushed = flush(
-                ctx,
-                account,
-                session,
-                sender.as_ref(),
-                &mut moves,
-                validity,
-                can_move,
-                uidplus,
-            )
-            .await;
-            if let Err(e) = flushed {
-                return Err(mover_error(mover, e).await);
-            }
-        }
+        settle(ctx, &mut pending, &mut moves, IN_FLIGHT).await?;
+        let every = ctx.cfg.move_every;
+        flush_from(ctx, account, session, &mut mover, &mut moves, sel, every).await?;
     }
-    while let Some(prev) = pending.pop_front() {
-        let results = prev
-            .await
-            .map_err(|e| PollError::Runtime(e.to_string()))??;
-        record(ctx, &results, &mut moves);
-    }
-    if moves.queued > 0 {
-        let flushed = flush(
-            ctx,
-            account,
-            session,
-            sender.as_ref(),
-            &mut moves,
-            validity,
-            can_move,
-            uidplus,
-        )
-        .await;
-        if let Err(e) = flushed {
-            return Err(mover_error(mover, e).await);
-        }
-    }
-    drop(sender);
+    settle(ctx, &mut pending, &mut moves, 0).await?;
+    flush_from(ctx, account, session, &mut mover, &mut moves, sel, 1).await?;
     if let Some((tx, task)) = mover {
         drop(tx);
         task.await
@@ -205,6 +155,46 @@ pub(super) async fn pass(
         blocking(move || lock(&store).set_checkpoint(&l, &f, cp)).await??;
     }
     Ok(())
+}
+
+/// Waits for committed batches until at most `keep` are in flight, counting each.
+async fn settle(
+    ctx: &Ctx,
+    pending: &mut std::collections::VecDeque<Work>,
+    moves: &mut Moves,
+    keep: usize,
+) -> Result<(), PollError> {
+    while pending.len() > keep {
+        let Some(prev) = pending.pop_front() else {
+            break;
+        };
+        let results = prev
+            .await
+            .map_err(|e| PollError::Runtime(e.to_string()))??;
+        record(ctx, &results, moves);
+    }
+    Ok(())
+}
+
+/// Moves the queued messages once there are at least `least` of them; when the mover
+/// connection fails, its own error says why.
+async fn flush_from(
+    ctx: &Arc<Ctx>,
+    account: &Account,
+    session: &mut ImapSession,
+    mover: &mut Option<Mover>,
+    moves: &mut Moves,
+    sel: Selected,
+    least: usize,
+) -> Result<(), PollError> {
+    if moves.queued < least.max(1) {
+        return Ok(());
+    }
+    let sender = mover.as_ref().map(|(tx, _)| tx.clone());
+    match flush(ctx, account, session, sender.as_ref(), moves, sel).await {
+        Ok(()) => Ok(()),
+        Err(e) => Err(mover_error(mover.take(), e).await),
+    }
 }
 
 /// Folders with more new messages than this get a second connection for the moves.

@@ -20,15 +20,18 @@ pub enum Outcome {
     Unmatched,
     /// Not a bounce, or not readable: for a person to look at.
     NotBounces,
+    /// An unsubscribe request to a copy's signed List-Unsubscribe mailto.
+    Unsubscribes,
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
+    pub const ALL: [Outcome; 6] = [
         Outcome::Processed,
         Outcome::Complaints,
         Outcome::AutoReplies,
         Outcome::Unmatched,
         Outcome::NotBounces,
+        Outcome::Unsubscribes,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Outcome {
             Outcome::AutoReplies => "auto_replies",
             Outcome::Unmatched => "unmatched",
             Outcome::NotBounces => "not_bounces",
+            Outcome::Unsubscribes => "unsubscribes",
         }
     }
 
@@ -49,6 +53,13 @@ impl Outcome {
 /// The note recorded for a message that holds no report (not an error: it is kept in
 /// NotBounces for a person).
 pub const NOT_A_REPORT: &str = "no delivery report, complaint or auto-reply found";
+
+/// Whether a message's recorded note says why it was left for a person (not a report, an
+/// unsubscribe request that changed nothing) rather than that it could not be read.
+pub fn is_note(error: &str) -> bool {
+    use super::unsubscribe::{FORGED, UNKNOWN_RECIPIENT};
+    [NOT_A_REPORT, FORGED, UNKNOWN_RECIPIENT].contains(&error)
+}
 
 /// What happened to one message.
 #[derive(Debug, Clone, Default)]
@@ -140,6 +151,8 @@ pub struct Decoded {
     pub bounces: Vec<Bounce>,
     /// Set when the decoder failed on the message.
     pub error: Option<String>,
+    /// The unsubscribe token the message was addressed to, not yet verified.
+    pub unsubscribe: Option<String>,
 }
 
 /// Decodes one message and computes its identity.
@@ -166,6 +179,7 @@ pub fn decode_message(raw: &[u8]) -> Decoded {
         sha256: sha256_hex(raw),
         bounces,
         error,
+        unsubscribe: super::unsubscribe::token_in(raw),
     }
 }
 
@@ -260,6 +274,7 @@ impl Pipeline {
             sha256: sha,
             bounces,
             error,
+            unsubscribe,
         } = d;
         if let Some(prev) = tx.seen(&mid, &sha)? {
             return Ok(Processed {
@@ -267,6 +282,9 @@ impl Pipeline {
                 already_seen: true,
                 ..Processed::default()
             });
+        }
+        if let Some(token) = unsubscribe {
+            return self.unsubscribe(tx, &token, &mid, &sha, account, folder, uid);
         }
         let mut facts = Vec::with_capacity(bounces.len());
         let mut keys = Vec::with_capacity(bounces.len());

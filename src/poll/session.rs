@@ -5,7 +5,7 @@ use super::config::{Account, Folders};
 use super::connect::{self, ImapSession};
 use super::pass::pass;
 use super::process::Outcome;
-use super::{io_timeout, within, Ctx, Event, PollError};
+use super::{io_timeout, within, Caps, Ctx, Event, PollError};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,8 +68,10 @@ async fn session_loop(
     let caps = within("CAPABILITY", session.capabilities())
         .await
         .map_err(imap)?;
-    let can_move = account.use_move && caps.has_str("MOVE");
-    let uidplus = caps.has_str("UIDPLUS");
+    let moving = Caps {
+        can_move: account.use_move && caps.has_str("MOVE"),
+        uidplus: caps.has_str("UIDPLUS"),
+    };
     drop(caps);
     if !ctx.cfg.dry_run {
         ensure_folders(&mut session, &ctx.cfg.folders)
@@ -77,7 +79,7 @@ async fn session_loop(
             .map_err(imap)?;
     }
     loop {
-        pass(ctx, account, &mut session, can_move, uidplus).await?;
+        pass(ctx, account, &mut session, moving).await?;
         if !ctx.cfg.watch || ctx.stopping() {
             // Everything is committed and moved: a server that never answers LOGOUT
             // costs at most the time limit, and is not an error.

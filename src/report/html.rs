@@ -140,6 +140,7 @@ pub fn render(r: &Report) -> String {
     h.push_str(&tile("blocked (sender)", f.blocked, "blocked"));
     h.push_str(&tile("complaints", f.complained, "complained"));
     h.push_str(&tile("auto-replies", f.auto_replied, "auto"));
+    h.push_str(&tile("unsubscribed", f.unsubscribed, "unsubscribed"));
     h.push_str("</div>");
     let rt = &r.rates;
     h.push_str(&format!(

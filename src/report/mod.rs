@@ -54,6 +54,10 @@ pub struct Funnel {
     pub auto_replied: usize,
     /// Accepted and nothing heard since.
     pub no_news: usize,
+    /// Recipients who asked to be unsubscribed (the signed List-Unsubscribe mailto read by
+    /// `poll`). Not a stage of the path above: an unsubscribed recipient is also counted
+    /// where its mail got to.
+    pub unsubscribed: usize,
 }
 
 /// Rates per message the receiving servers answered (`accepted` + `rejected_at_smtp`):
@@ -308,6 +312,7 @@ fn build_plain(store: &Store, scope: &Scope, lines: bool) -> Result<Report, Repo
             let mut r = from_facts(format!("the last {days} days"), &facts, lines);
             let (accepted, rejected) = store.answered_since(*days)?;
             r.funnel.accepted = accepted;
+            r.funnel.unsubscribed = store.unsubscribes_since(*days)?;
             r.rates = Rates::of(&r.funnel, accepted + rejected);
             Ok(r)
         }
@@ -525,6 +530,7 @@ fn campaign(store: &Store, name: &str, want_lines: bool) -> Result<Report, Repor
             lines.push(l);
         }
     }
+    funnel.unsubscribed = store.campaign_unsubscribes(c.id)?;
     let rates = Rates::of(&funnel, funnel.accepted + funnel.rejected_at_smtp);
     Ok(Report {
         title: format!("campaign {}", c.name),

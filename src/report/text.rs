@@ -34,6 +34,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out, "  delivered (DSN)       {:>7}", f.delivered)?;
     writeln!(out, "  complained            {:>7}", f.complained)?;
     writeln!(out, "  auto-replied          {:>7}", f.auto_replied)?;
+    writeln!(out, "  unsubscribed          {:>7}", f.unsubscribed)?;
     if f.recipients > 0 {
         writeln!(out, "  no news since         {:>7}", f.no_news)?;
     }

@@ -47,6 +47,15 @@ fn render(cfg: &SendConfig, template: &Template, row: &csvlist::ListRow, index: 
         rid,
         &message::rfc5322_now(),
     );
+    // The List-Unsubscribe links every real copy carries (tokens of campaign 0 too).
+    let content = super::unsubscribe::links(
+        &cfg.secret,
+        &cfg.return_path,
+        cfg.unsubscribe_url.as_deref(),
+        0,
+        rid,
+    )
+    .add_to(content);
     let return_path = verp::return_path(&cfg.return_path, &token);
     let utf8 = if to.is_ascii() { "" } else { " SMTPUTF8" };
     Copy {
@@ -151,6 +160,16 @@ pub fn test_send(cfg: &SendConfig, to: &str, row: usize) -> Result<String, SendE
         0,
         &message::rfc5322_now(),
     );
+    // The headers a real copy carries; the test copy's token names no recipient, so its
+    // links are there to be seen, and change nothing when used.
+    let content = super::unsubscribe::links(
+        &cfg.secret,
+        &cfg.return_path,
+        cfg.unsubscribe_url.as_deref(),
+        0,
+        0,
+    )
+    .add_to(content);
     let mut session = Session::open(&cfg.server).map_err(|e| fail(e.to_string()))?;
     let env = Envelope {
         return_path: &cfg.return_path,

@@ -12,10 +12,12 @@ pub mod message;
 pub mod receipt;
 pub mod reply;
 pub mod smtp;
+pub mod unsubscribe;
 
 use crate::hygiene::Policy;
 use crate::store::{
-    Applier, Campaign, Journal, Judge, Outcome, Planted, RecipientRow, SendState, Store, StoreError,
+    Adopted, Applier, Campaign, Journal, Judge, Outcome, Planted, RecipientRow, RunPlan, SendState,
+    Store, StoreError,
 };
 use crate::verp;
 use smtp::{Envelope, ServerConfig, Session, Stage, TxResult};
@@ -45,6 +47,12 @@ pub struct SendConfig {
     /// Secret for the VERP token's HMAC.
     pub secret: Vec<u8>,
     pub resend_uncertain: bool,
+    /// Send the `deferred` recipients again (never an accepted one).
+    pub retry_deferred: bool,
+    /// Let a re-run add the recipients of its list that the campaign does not have yet.
+    pub add_recipients: bool,
+    /// The https unsubscribe URL (`{token}` is replaced by the signed token), when set.
+    pub unsubscribe_url: Option<String>,
     pub db: PathBuf,
     /// The hygiene policy that judges each refusal as it is recorded.
     pub policy: Arc<Policy>,
@@ -100,6 +108,10 @@ pub struct Summary {
     pub totals: Vec<(String, i64)>,
     /// Nobody was left to send to: no connection was opened.
     pub nothing_to_send: bool,
+    /// How this run's message and list changed the campaign.
+    pub adopted: Adopted,
+    /// Deferred recipients made pending again (`--retry-deferred`).
+    pub retried_deferred: usize,
 }
 
 /// Shared pacing of all connections: the next moment a message may start.
@@ -152,7 +164,7 @@ pub fn run(
         on_event(&Event::Warning(w), &Summary::default());
     }
     let mut store = Store::open(&cfg.db)?;
-    let campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
+    let mut campaign = store.campaign(&cfg.campaign, &template.sha256, &cfg.return_path)?;
     // Taken before anything is read: one run per campaign at a time, and what a killed
     // run left in its journal is in the store before the pending recipients are listed.
     let journal = Arc::new(store.open_journal(campaign.id, Some(&*cfg.policy))?);
@@ -173,11 +185,27 @@ pub fn run(
             )
         })
         .collect();
-    store.add_recipients(&campaign, &rows)?;
+    let adopted = store.adopt_run(
+        &mut campaign,
+        &RunPlan {
+            message_sha256: &template.sha256,
+            message_path: &cfg.message.display().to_string(),
+            from_addr: &cfg.return_path,
+            list_path: &cfg.recipients.display().to_string(),
+            rows: &rows,
+            add_recipients: cfg.add_recipients,
+        },
+    )?;
     let mut summary = Summary {
         listed: list.rows.len(),
         problems: list.problems.clone(),
         recovered_uncertain: store.recover_interrupted(&campaign, cfg.resend_uncertain)?,
+        adopted,
+        retried_deferred: if cfg.retry_deferred {
+            store.retry_deferred(&campaign)?
+        } else {
+            0
+        },
         ..Summary::default()
     };
 
@@ -446,6 +474,14 @@ fn send_one(
         row.id,
         &message::rfc5322_now(),
     );
+    let content = unsubscribe::links(
+        &cfg.secret,
+        &cfg.return_path,
+        cfg.unsubscribe_url.as_deref(),
+        campaign.id,
+        row.id,
+    )
+    .add_to(content);
     let env = Envelope {
         return_path: &return_path,
         recipient: to,

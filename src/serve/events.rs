@@ -209,6 +209,8 @@ impl Event {
             message_id: identity,
             bounces: vec![self.to_bounce()],
             error: None,
+            // Not a mail to a List-Unsubscribe address: provider unsubscribes are facts.
+            unsubscribe: None,
         }
     }
 }

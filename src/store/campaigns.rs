@@ -159,30 +159,26 @@ pub(super) fn mark_sending_on(
 }
 
 impl Store {
-    /// The campaign of that name, created when new. Resuming with another message is
-    /// refused: the recipients already sent got the first one.
+    /// The campaign of that name, created when new. Whether this run's message and list
+    /// may change it is `adopt_run`'s decision (`store::campaign_admin`).
     pub fn campaign(
         &mut self,
         name: &str,
         message_sha256: &str,
         from_addr: &str,
     ) -> Result<Campaign, StoreError> {
-        let found = self.find_campaign(name)?;
-        if let Some(c) = found {
-            if c.message_sha256 != message_sha256 {
-                return Err(StoreError::Invalid {
-                    path: self.path().to_path_buf(),
-                    message: format!(
-                        "campaign '{name}' was started with another message; use a new campaign name"
-                    ),
-                });
-            }
+        if let Some(c) = self.find_campaign(name)? {
             return Ok(c);
         }
         self.conn
             .execute(
-                "INSERT INTO campaigns (name, message_sha256, from_addr, created_at)
-                 VALUES (?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                // A deleted campaign's id is never given again: the VERP and unsubscribe
+                // tokens of its copies name it, and must not come to name another's
+                // recipients (`campaign delete` records the highest id it deleted).
+                "INSERT INTO campaigns (id, name, message_sha256, from_addr, created_at)
+                 VALUES (1 + max(coalesce((SELECT max(id) FROM campaigns), 0),
+                                 coalesce((SELECT value FROM settings WHERE key = 'deleted_campaign_id'), 0)),
+                         ?1, ?2, ?3, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
                 params![name, message_sha256, from_addr],
             )
             .map_err(|e| self.err(e))?;
@@ -213,8 +209,9 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
-    /// Adds recipients (email, fields JSON, CSV line); ones already present are left as
-    /// they are, so a resumed run does not reset anyone. Returns how many were new.
+    /// Adds recipients (email, fields JSON, CSV line); ones already present, in any
+    /// spelling of the address, are left as they are, so a resumed run does not reset
+    /// anyone nor send anyone twice. Returns how many were new.
     pub fn add_recipients(
         &mut self,
         campaign: &Campaign,
@@ -222,7 +219,8 @@ impl Store {
     ) -> Result<usize, StoreError> {
         self.each_in_one_transaction(
             "INSERT OR IGNORE INTO recipients (campaign_id, email, email_key, fields, line)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             SELECT ?1, ?2, ?3, ?4, ?5
+              WHERE NOT EXISTS (SELECT 1 FROM recipients WHERE email_key = ?3 AND campaign_id = ?1)",
             rows,
             |stmt, (email, fields, line)| {
                 let key = crate::address::key_of(email);
@@ -330,21 +328,6 @@ impl Store {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err(e))?;
         Ok(rows)
-    }
-
-    /// Marks the campaign's pending recipients whose address is on the suppression list
-    /// as skipped, all in one statement. Returns how many.
-    pub fn skip_suppressed(&mut self, campaign: &Campaign) -> Result<usize, StoreError> {
-        self.conn
-            .execute(
-                "UPDATE recipients SET state = 'skipped', reply = 'on the suppression list',
-                    reply_code = NULL, receipt_id = NULL, reason = NULL, hard = NULL,
-                    updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now')
-                  WHERE campaign_id = ?1 AND state = 'pending'
-                    AND email_key IN (SELECT email FROM suppressions)",
-                [campaign.id],
-            )
-            .map_err(|e| self.err(e))
     }
 
     /// Adds an address to the suppression list (by its key, `crate::address`).

@@ -2,7 +2,9 @@
 //! Schema changes are migrations applied in order at open; every write that must not be
 //! lost is one transaction.
 
+mod campaign_admin;
 mod campaigns;
+mod erasure;
 mod facts;
 mod journal;
 mod listings;
@@ -10,15 +12,19 @@ mod refusals;
 mod reports;
 mod schema;
 mod suppressions;
+mod unsubscribes;
 mod values;
 
+pub use campaign_admin::{Adopted, CampaignInfo, RunPlan};
 pub use campaigns::{Campaign, Outcome, Planted, RecipientRow, SendState};
+pub use erasure::{Forgotten, Pruned};
 pub use facts::{Checkpoint, FactRow, NewFact, SendRef, Tx};
 pub use journal::{Applier, Journal};
 pub use listings::{ListingChange, Observation};
 pub use refusals::Judge;
 pub use reports::{FactDetail, MetricCounts, SentRow};
-pub use suppressions::Suppression;
+pub use suppressions::{is_hashed, is_valid_hashed, SuppressedSet, Suppression};
+pub use unsubscribes::{Unsubscribed, UNSUBSCRIBED};
 pub use values::{MatchKey, Verdict};
 
 use rusqlite::Connection;

@@ -163,6 +163,29 @@ const MIGRATIONS: &[&str] = &[
         at TEXT NOT NULL
     );
     CREATE INDEX blocklist_changes_at ON blocklist_changes(at);",
+    // 9: the message file a campaign was last run with, for `campaign list`/`show`; the
+    // unsubscribe requests `poll` read (the signed List-Unsubscribe mailto), tied to the
+    // recipient whose copy carried the token, for the reports' count; and the recipients
+    // of campaigns deleted with --force whose copies went out, so that their unsubscribe
+    // links keep working.
+    "ALTER TABLE campaigns ADD COLUMN message_path TEXT;
+    CREATE TABLE unsubscribes (
+        id INTEGER PRIMARY KEY,
+        message_row INTEGER REFERENCES messages(id),
+        campaign_id INTEGER REFERENCES campaigns(id),
+        recipient_id INTEGER REFERENCES recipients(id),
+        email TEXT NOT NULL,
+        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+    );
+    CREATE INDEX unsubscribes_campaign ON unsubscribes(campaign_id);
+    CREATE TABLE deleted_recipients (
+        campaign_id INTEGER NOT NULL,
+        recipient_id INTEGER NOT NULL,
+        campaign TEXT NOT NULL,
+        email TEXT NOT NULL,
+        email_key TEXT,
+        PRIMARY KEY (campaign_id, recipient_id)
+    );",
 ];
 
 /// The schema version this build writes: the number of migrations.

@@ -5,11 +5,13 @@
 //! automaton and take their reason's precedence there.
 //!
 //! Source tags: `postfix:<program>`, `exim:<part>`, `sendmail:<file>`, `qmail:<program>`,
-//! `courier`, `opensmtpd`, `dovecot:lda`, `rfc3463`, `rfc5248`, `rfc7372`, `rfc5321`,
+//! `courier`, `notes:router` (Lotus Notes/Domino), `opensmtpd`, `dovecot:lda`, `rfc3463`,
+//! `rfc5248`, `rfc7372`, `rfc5321`,
 //! `gmail-catalog` (Google's "Gmail SMTP errors and codes"), `ms365-ndr` (Microsoft's
 //! "Email non-delivery reports and SMTP errors in Exchange Online" by enhanced code),
 //! `yahoo` (postmaster error codes), `icloud`, `outlook.com`, `aol`, `comcast`, `orange`,
-//! `gmx`, `mailru`, `yandex`, `tencent`, `netease`; `generic-mta` for a wording that many
+//! `gmx`, `mailru`, `yandex`, `tencent`, `netease`; `post.office` (Software.com's Post.Office
+//! MTA); `generic-mta` for a wording that many
 //! MTAs share (an RFC 5321 reply text variant) and that no single source owns;
 //! `sisimai:<reason>` for a wording class as Sisimai's reason modules list it (read as a
 //! fact of usage, the wording of many MTAs and providers gathered in one place).
@@ -84,6 +86,18 @@ pub(crate) static SOURCED: &[Wording] = &[
     w(UserUnknown, "no such address", "generic-mta"),
     w(UserUnknown, "unknown user account", "generic-mta"),
     w(UserUnknown, "recipient address is invalid", "generic-mta"),
+    w(
+        UserUnknown,
+        "destination addresses were unknown",
+        "post.office",
+    ),
+    // Lotus Notes' router: "User not listed in public Name & Address Book" (its
+    // "listed in" is no blocklist)
+    w(
+        UserUnknown,
+        "not listed in public name & address book",
+        "notes:router",
+    ),
     // The domain does not exist.
     w(HostUnknown, "unknown mail domain", "generic-mta"),
     w(HostUnknown, "no such host", "generic-mta"),

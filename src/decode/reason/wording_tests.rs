@@ -67,6 +67,8 @@ const CASES: &[(&str, &str, Reason)] = &[
     ("5.0.0", "all host address lookups failed permanently", HostUnknown),
     ("5.0.0", "an MX or SRV record indicated no SMTP service", NotAccept),
     ("5.0.0", "Child process of address_pipe transport returned 1 from command: /bin/false", MailerError),
+    // Lotus Notes' router names a missing user, not a blocklist
+    ("5.1.1", "User not listed in public Name & Address Book", UserUnknown),
     // a header refusal that names RFC compliance, not only the header
     ("5.7.1", "550 5.7.1 Message headers are not RFC compliant", NotCompliantRfc),
 ];

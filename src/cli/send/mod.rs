@@ -1,11 +1,12 @@
 //! `rebound send`: submit a campaign over SMTP and record every server answer.
 
-use anyhow::{bail, Context, Result};
-use rebound::send::smtp::{ServerConfig, TlsMode};
+mod settings;
+
+use anyhow::{bail, Result};
+use rebound::send::smtp::TlsMode;
 use rebound::send::{self, Event, SendConfig};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// Send a campaign: one SMTP transaction per recipient, every reply recorded.
 ///
@@ -18,7 +19,17 @@ use std::time::Duration;
 ///
 /// Resumable: run the same command again after an interruption; nobody is sent twice.
 /// A recipient caught between DATA and the reply is "uncertain" and is not resent
-/// unless --resend-uncertain. Addresses on the suppression list are skipped.
+/// unless --resend-uncertain; "deferred" ones are sent again with --retry-deferred.
+/// Addresses on the suppression list (also erased ones, by their keyed hash) are skipped.
+///
+/// Until the campaign's first accepted send, a run's message and list replace the
+/// earlier run's (fix a message after a first try against a dead server). After it,
+/// another message needs a new campaign name, and a list with new addresses needs
+/// --add-recipients.
+///
+/// Every copy carries List-Unsubscribe with a signed mailto on the --from domain
+/// (LOCAL+unsub.TOKEN@DOMAIN, read back by `poll`), plus the https URL and
+/// List-Unsubscribe-Post: List-Unsubscribe=One-Click when --unsubscribe-url is set.
 ///
 /// Before anything is sent the message is checked (From present, RFC 5322 header
 /// fields, no duplicate Subject/From, lines within 998 octets); non-ASCII header text
@@ -55,13 +66,13 @@ pub struct Args {
     /// Bounce address base: each copy's return path is LOCAL+TOKEN@DOMAIN.
     #[arg(long, value_name = "ADDR")]
     from: Option<String>,
-    /// SMTP server (relay) host name.
+    /// SMTP server (relay) host name [default: localhost].
     #[arg(long)]
     server: Option<String>,
     /// SMTP port (default: 587 with starttls, 465 with tls, 25 with none).
     #[arg(long)]
     port: Option<u16>,
-    /// Connection security.
+    /// Connection security [default: starttls].
     #[arg(long, value_enum)]
     tls: Option<TlsMode>,
     /// User name for SMTP AUTH.
@@ -87,21 +98,36 @@ pub struct Args {
     /// Do not verify the server's certificate (dangerous; for tests only).
     #[arg(long)]
     insecure: bool,
-    /// Parallel SMTP connections.
+    /// Parallel SMTP connections, 1 to 100 [default: 4].
     #[arg(long)]
     concurrency: Option<usize>,
     /// Messages per second over all connections (default: no limit).
     #[arg(long)]
     rate: Option<f64>,
-    /// Retries after a temporary (4xx) failure before a recipient is "deferred".
+    /// Retries after a temporary (4xx) failure before a recipient is "deferred"
+    /// [default: 3].
     #[arg(long)]
     retries: Option<u32>,
-    /// Seconds before the first retry (doubling each time).
+    /// Seconds before the first retry, doubling each time [default: 1].
     #[arg(long)]
     retry_delay: Option<f64>,
     /// Send again the recipients whose earlier attempt is "uncertain".
     #[arg(long)]
     resend_uncertain: bool,
+    /// Send again the recipients left "deferred" by an earlier run (accepted ones never
+    /// are).
+    #[arg(long)]
+    retry_deferred: bool,
+    /// Add the addresses of --recipients that the campaign does not have yet. Needed once
+    /// the campaign has an accepted send; before that, a run's list (and message)
+    /// replaces the earlier run's.
+    #[arg(long)]
+    add_recipients: bool,
+    /// https URL for one-click unsubscribe (RFC 8058), added to List-Unsubscribe with
+    /// List-Unsubscribe-Post; `{token}` is replaced by the signed token, else `token=...`
+    /// is appended [default: none, the signed mailto only].
+    #[arg(long, value_name = "URL")]
+    unsubscribe_url: Option<String>,
     /// Environment variable holding the VERP secret (default: one kept in the store).
     #[arg(long, value_name = "VAR")]
     verp_secret_env: Option<String>,
@@ -143,251 +169,8 @@ pub struct Args {
     test_row: Option<usize>,
 }
 
-/// The `[send]` section of rebound.toml.
-#[derive(Debug, Default, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileConfig {
-    recipients: Option<PathBuf>,
-    message: Option<PathBuf>,
-    from: Option<String>,
-    server: Option<String>,
-    port: Option<u16>,
-    tls: Option<TlsMode>,
-    user: Option<String>,
-    password_env: Option<String>,
-    password_file: Option<PathBuf>,
-    token_command: Option<String>,
-    token_file: Option<PathBuf>,
-    ca_file: Option<PathBuf>,
-    concurrency: Option<usize>,
-    rate: Option<f64>,
-    retries: Option<u32>,
-    retry_delay: Option<f64>,
-    hello: Option<String>,
-    timeout: Option<f64>,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct ConfigFile {
-    #[serde(default)]
-    send: FileConfig,
-    /// Only the policy of `[poll]` matters here (its other keys are poll's).
-    #[serde(default)]
-    poll: PolicyOnly,
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-struct PolicyOnly {
-    policy: Option<PathBuf>,
-}
-
-fn load_config(path: &PathBuf, explicit: bool) -> Result<ConfigFile> {
-    if !path.exists() {
-        if explicit {
-            bail!("configuration file '{}' does not exist", path.display());
-        }
-        return Ok(ConfigFile::default());
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading configuration '{}'", path.display()))?;
-    let file: ConfigFile = rebound::configfile::parse(&text, path).map_err(anyhow::Error::msg)?;
-    Ok(file)
-}
-
-/// The SMTP password and where it was looked for. The command line wins over the file
-/// (a password file over an environment variable at the same level).
-fn read_password(args: &Args, f: &FileConfig) -> Result<(Option<String>, String)> {
-    let from_file = |p: &PathBuf| -> Result<(Option<String>, String)> {
-        let text = std::fs::read_to_string(p)
-            .with_context(|| format!("reading password file '{}'", p.display()))?;
-        let first = text.lines().next().filter(|l| !l.is_empty());
-        if first.is_none() {
-            bail!("password file '{}' is empty", p.display());
-        }
-        Ok((first.map(str::to_string), format!("'{}'", p.display())))
-    };
-    let from_env = |var: &str| (std::env::var(var).ok(), format!("${var}"));
-    if let Some(p) = &args.password_file {
-        return from_file(p);
-    }
-    if let Some(var) = &args.password_env {
-        return Ok(from_env(var));
-    }
-    if let Some(p) = &f.password_file {
-        return from_file(p);
-    }
-    Ok(from_env(
-        f.password_env.as_deref().unwrap_or("REBOUND_SMTP_PASSWORD"),
-    ))
-}
-
-/// Turns arguments and the config file into a validated configuration.
-fn config(args: &Args) -> Result<SendConfig> {
-    let explicit = args.config.as_os_str() != "rebound.toml";
-    let file = load_config(&args.config, explicit)?;
-    let policy_path = args.policy.clone().or(file.poll.policy.clone());
-    let policy = std::sync::Arc::new(rebound::hygiene::Policy::load(policy_path.as_deref())?);
-    let f = file.send;
-    let need = |v: Option<PathBuf>, name: &str| -> Result<PathBuf> {
-        v.with_context(|| format!("--{name} is required (or `{name}` in [send] of rebound.toml)"))
-    };
-    let recipients = need(
-        args.recipients.clone().or(f.recipients.clone()),
-        "recipients",
-    )?;
-    let message = need(args.message.clone().or(f.message.clone()), "message")?;
-    let (from, server) = server_config(args, &f)?;
-    let concurrency = args.concurrency.or(f.concurrency).unwrap_or(4);
-    if concurrency == 0 || concurrency > 100 {
-        bail!("--concurrency must be between 1 and 100");
-    }
-    let rate = args.rate.or(f.rate);
-    if rate.is_some_and(|r| r <= 0.0 || !r.is_finite()) {
-        bail!("--rate must be a positive number of messages per second");
-    }
-    let retry_delay = args.retry_delay.or(f.retry_delay).unwrap_or(1.0);
-    if !(0.0..=3600.0).contains(&retry_delay) {
-        bail!("--retry-delay must be between 0 and 3600 seconds");
-    }
-    let secret = match &args.verp_secret_env {
-        Some(var) => std::env::var(var)
-            .with_context(|| format!("--verp-secret-env: ${var} is not set"))?
-            .into_bytes(),
-        // a dry run or a test copy leaves the store alone: its tokens are examples
-        None if args.dry_run || args.test_to.is_some() => b"rebound dry run".to_vec(),
-        None => rebound::store::Store::open(&args.db)?.verp_secret()?,
-    };
-    Ok(SendConfig {
-        campaign: args.campaign.clone(),
-        recipients,
-        message,
-        return_path: from,
-        server,
-        concurrency,
-        rate,
-        retries: args.retries.or(f.retries).unwrap_or(3),
-        retry_delay: Duration::from_secs_f64(retry_delay),
-        secret,
-        resend_uncertain: args.resend_uncertain,
-        db: args.db.clone(),
-        policy,
-    })
-}
-
-/// The bounce address and the SMTP server settings, flags over `[send]`: what `send`
-/// connects with, and what `doctor` checks.
-fn server_config(args: &Args, f: &FileConfig) -> Result<(String, ServerConfig)> {
-    let from = args
-        .from
-        .clone()
-        .or(f.from.clone())
-        .context("--from is required: the bounce address base, e.g. bounces@list.example")?;
-    if let Err(why) = rebound::address::Address::parse(&from) {
-        bail!("--from '{from}' is not a valid address: {why}");
-    }
-    let tls = args.tls.or(f.tls).unwrap_or(TlsMode::Starttls);
-    let port = args.port.or(f.port).unwrap_or(match tls {
-        TlsMode::Starttls => 587,
-        TlsMode::Tls => 465,
-        TlsMode::None => 25,
-    });
-    let user = args.user.clone().or(f.user.clone());
-    // A token on the command line wins over the file's, as a password does.
-    let token = if args.token_command.is_some() || args.token_file.is_some() {
-        Some((args.token_command.clone(), args.token_file.clone()))
-    } else if f.token_command.is_some() || f.token_file.is_some() {
-        Some((f.token_command.clone(), f.token_file.clone()))
-    } else {
-        None
-    };
-    let token = token
-        .map(|(c, p)| rebound::oauth::TokenSource::from_config(c.as_deref(), p.as_deref()))
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let password = if token.is_some() {
-        if user.is_none() {
-            bail!("OAuth2 needs --user (the mailbox the token was issued for)");
-        }
-        None
-    } else {
-        let (password, looked_in) = read_password(args, f)?;
-        if user.is_some() && password.is_none() {
-            bail!("--user is set but no password: {looked_in} is not set (or use --password-file)");
-        }
-        password
-    };
-    let domain = from
-        .rsplit_once('@')
-        .map_or("localhost", |(_, d)| d)
-        .to_string();
-    let timeout = args.timeout.or(f.timeout).unwrap_or(60.0);
-    if !(0.01..=3600.0).contains(&timeout) {
-        bail!("--timeout must be between 0.01 and 3600 seconds");
-    }
-    let server = ServerConfig {
-        host: args
-            .server
-            .clone()
-            .or(f.server.clone())
-            .unwrap_or_else(|| "localhost".into()),
-        port,
-        tls,
-        user,
-        password,
-        token,
-        ca_file: args.ca_file.clone().or(f.ca_file.clone()),
-        insecure: args.insecure,
-        hello: args.hello.clone().or(f.hello.clone()).unwrap_or(domain),
-        timeout: Duration::from_secs_f64(timeout),
-    };
-    Ok((from, server))
-}
-
-/// What `doctor` checks: the bounce address and server of `config`'s `[send]`, as `send`
-/// with no flags would use them. `None` when the file has no `[send]` server or address.
-pub(super) fn server_from_file(
-    config: &std::path::Path,
-    insecure: bool,
-) -> Result<Option<(String, ServerConfig)>> {
-    let file = load_config(&config.to_path_buf(), true)?;
-    let f = file.send;
-    if f.from.is_none() && f.server.is_none() {
-        return Ok(None);
-    }
-    let args = Args {
-        campaign: String::new(),
-        recipients: None,
-        message: None,
-        from: None,
-        server: None,
-        port: None,
-        tls: None,
-        user: None,
-        password_env: None,
-        password_file: None,
-        token_command: None,
-        token_file: None,
-        ca_file: None,
-        insecure,
-        concurrency: None,
-        rate: None,
-        retries: None,
-        retry_delay: None,
-        resend_uncertain: false,
-        verp_secret_env: None,
-        db: PathBuf::new(),
-        policy: None,
-        config: config.to_path_buf(),
-        hello: None,
-        timeout: None,
-        dry_run: false,
-        limit: None,
-        dry_run_dir: None,
-        test_to: None,
-        test_row: None,
-    };
-    server_config(&args, &f).map(Some)
-}
+use settings::config;
+pub(super) use settings::{server_from_file, FileConfig};
 
 /// `--dry-run`: the copies on standard output or in a folder.
 fn dry_run(args: &Args, cfg: &SendConfig) -> Result<ExitCode> {
@@ -506,6 +289,29 @@ pub fn run(args: Args) -> Result<ExitCode> {
         "  this run: accepted {}, rejected {}, deferred {}, uncertain {}, skipped (suppressed) {}",
         summary.accepted, summary.rejected, summary.deferred, summary.uncertain, summary.skipped
     );
+    if summary.adopted.replaced {
+        println!(
+            "  nothing had been accepted yet: this run's message and list replace the earlier run's ({} unsent recipients dropped)",
+            summary.adopted.removed
+        );
+    } else if summary.adopted.removed > 0 {
+        println!(
+            "  nothing had been accepted yet: {} unsent recipients not in this list were dropped",
+            summary.adopted.removed
+        );
+    }
+    if summary.adopted.unsent_not_listed > 0 {
+        println!(
+            "  note: {} unsent recipients of the campaign are not in this list; they came with an earlier list and remain the campaign's",
+            summary.adopted.unsent_not_listed
+        );
+    }
+    if summary.retried_deferred > 0 {
+        println!(
+            "  {} deferred recipients were sent again (--retry-deferred)",
+            summary.retried_deferred
+        );
+    }
     if summary.recovered_uncertain > 0 {
         println!(
             "  {} recipients were interrupted between DATA and the reply in an earlier run: uncertain (use --resend-uncertain to send them again)",
