@@ -193,4 +193,14 @@ fn postmark_needs_its_credentials_and_maps_bounce_types() {
             .collect::<Vec<_>>(),
         ["a@example.com", "c@example.com"]
     );
+    // The unsubscribe is recorded as a person's request, as a List-Unsubscribe mail is.
+    let c = rusqlite::Connection::open(s.db()).unwrap();
+    let (reason, n): (String, i64) = c
+        .query_row(
+            "SELECT reason, (SELECT count(*) FROM unsubscribes) FROM suppressions WHERE email = 'c@example.com'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((reason.as_str(), n), ("unsubscribed", 1));
 }

@@ -1,7 +1,7 @@
 //! The webhook routes: check the request's signature or credentials, read its events,
 //! and commit them in one transaction before answering (2xx only after the commit).
 
-use super::events::Event;
+use super::events::{Event, Kind};
 use super::{mailgun, now, postmark, sendgrid, Refused, State};
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -179,10 +179,13 @@ async fn commit(
                     .commit_as(&tx, e.decoded(), provider, "webhook", None, provider)?;
             if p.already_seen {
                 replayed += 1;
-            } else {
-                stored += 1;
+                continue;
             }
+            stored += 1;
             suppressed += p.suppressed.len();
+            if e.kind == Kind::Unsubscribe {
+                unsubscribe(&st2, &tx, e)?;
+            }
         }
         tx.commit()?;
         Ok::<_, crate::store::StoreError>((stored, replayed, suppressed))
@@ -217,4 +220,20 @@ async fn commit(
             format!("not stored: {e}"),
         ),
     }
+}
+
+/// A person's unsubscribe, tied to a send: recorded as `poll` records a List-Unsubscribe
+/// request (counted in the campaign's report, the suppression's reason `unsubscribed`).
+fn unsubscribe(
+    st: &State,
+    tx: &crate::store::Tx,
+    e: &Event,
+) -> Result<(), crate::store::StoreError> {
+    let b = e.to_bounce();
+    let m = st.pipeline.correlator.correlate(tx, &b)?;
+    if let Some(send) = m.send {
+        let evidence = format!("{}: {}", b.evidence.module, b.evidence.rule);
+        tx.unsubscribe(send.campaign_id, send.recipient_id, None, &evidence)?;
+    }
+    Ok(())
 }
