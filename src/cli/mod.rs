@@ -17,6 +17,7 @@ mod report;
 mod run;
 mod send;
 mod serve;
+mod signals;
 mod sisimai;
 mod suppress;
 

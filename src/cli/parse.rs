@@ -46,14 +46,7 @@ enum Format {
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    let by_extension = args.output.as_deref().and_then(|p| {
-        match p.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "csv" => Some(Format::Csv),
-            "jsonl" | "ndjson" => Some(Format::Jsonl),
-            "txt" => Some(Format::Table),
-            _ => None,
-        }
-    });
+    let by_extension = super::format::by_extension(args.output.as_deref());
     let format = args.format.or(by_extension).unwrap_or(
         if args.output.is_none() && std::io::stdout().is_terminal() {
             Format::Table

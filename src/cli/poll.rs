@@ -41,7 +41,7 @@ use std::time::Duration;
 ///   rebound poll
 ///   rebound poll --dry-run
 ///   rebound poll --watch
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Configuration file.
@@ -87,16 +87,8 @@ pub(super) fn for_run(config: &std::path::Path, db: &std::path::Path) -> Args {
     Args {
         config: config.to_path_buf(),
         db: db.to_path_buf(),
-        account: None,
-        dry_run: false,
-        watch: false,
-        insecure: false,
-        batch: None,
-        policy: None,
         idle_timeout: 1500,
-        verp_secret_env: None,
-        json: false,
-        format: super::format::SummaryFormat::Table,
+        ..Args::default()
     }
 }
 
@@ -180,7 +172,7 @@ pub(super) fn collect(args: &Args, progress: bool) -> Result<(poll::Summary, Vec
             Event::Done => b.inc(1),
             Event::Note(n) => b.suspend(|| eprintln!("rebound: {n}")),
         },
-        stop_signal(),
+        super::signals::stop_requested(),
     );
     bar.finish_and_clear();
     if let Some(p) = &scratch {
@@ -240,24 +232,4 @@ pub fn run(args: Args) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Resolves at the first SIGTERM or SIGINT: the poll then stops cleanly (what was read is
-/// committed and moved) and exits 0.
-pub(super) async fn stop_signal() {
-    use tokio::signal::unix::{signal, Signal, SignalKind};
-    async fn first(s: Option<&mut Signal>) {
-        match s {
-            Some(s) => {
-                s.recv().await;
-            }
-            None => std::future::pending::<()>().await,
-        }
-    }
-    let mut term = signal(SignalKind::terminate()).ok();
-    let mut int = signal(SignalKind::interrupt()).ok();
-    tokio::select! {
-        _ = first(term.as_mut()) => {}
-        _ = first(int.as_mut()) => {}
-    }
 }

@@ -79,18 +79,6 @@ fn parse_age(s: &str) -> Result<u32> {
     })
 }
 
-/// The format an output file's extension names, if any.
-fn format_of(path: &std::path::Path) -> Option<Format> {
-    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    match ext.as_str() {
-        "csv" => Some(Format::Csv),
-        "json" => Some(Format::Json),
-        "html" | "htm" => Some(Format::Html),
-        "txt" => Some(Format::Table),
-        _ => None,
-    }
-}
-
 pub fn run(args: Args) -> Result<ExitCode> {
     let scope = match (&args.campaign, &args.since, args.unmatched) {
         (Some(c), _, _) => Scope::Campaign(c.clone()),
@@ -110,7 +98,7 @@ pub fn run(args: Args) -> Result<ExitCode> {
     // A person at a terminal gets the table; a pipe gets JSON, the machine format.
     let format = args
         .format
-        .or_else(|| args.output.as_deref().and_then(format_of))
+        .or_else(|| super::format::by_extension(args.output.as_deref()))
         .unwrap_or(
             if args.output.is_none() && !std::io::IsTerminal::is_terminal(&std::io::stdout()) {
                 Format::Json

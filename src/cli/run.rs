@@ -173,13 +173,6 @@ fn clean(job: &CleanJob, suppressed: &rebound::store::SuppressedSet) -> Result<S
 }
 
 pub fn run(args: Args) -> Result<ExitCode> {
-    if !args.config.exists() {
-        anyhow::bail!(
-            "no configuration at '{}': a cycle needs [[poll.account]] entries, [[run.clean]] \
-             jobs or a [run] report to do (pass --config FILE, or see `rebound run --help`)",
-            args.config.display()
-        );
-    }
     let cfg = super::config::load(&args.config, true)?;
     let polls = !args.no_poll && !cfg.poll.accounts.is_empty();
     if !polls

@@ -43,17 +43,9 @@ pub struct Args {
     config: PathBuf,
 }
 
-/// SIGTERM or SIGINT.
+/// SIGTERM or SIGINT: requests under way finish, then the server stops.
 async fn shutdown_signal() {
-    use tokio::signal::unix::{signal, SignalKind};
-    let mut term = match signal(SignalKind::terminate()) {
-        Ok(s) => s,
-        Err(_) => return std::future::pending().await,
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = tokio::signal::ctrl_c() => {}
-    }
+    super::signals::stop_requested().await;
     tracing::info!("stopping: finishing requests under way");
 }
 

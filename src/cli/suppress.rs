@@ -130,12 +130,9 @@ pub fn run(args: Args) -> Result<ExitCode> {
             write(&store.suppressions()?, format, None)?
         }
         Cmd::Export { format, output } => {
-            let by_extension = output
-                .as_deref()
-                .and_then(|p| p.extension())
-                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
-                .then_some(Format::Json);
-            let format = format.or(by_extension).unwrap_or(Format::Csv);
+            let format = format
+                .or_else(|| super::format::by_extension(output.as_deref()))
+                .unwrap_or(Format::Csv);
             write(&store.suppressions()?, format, output.as_deref())?
         }
         Cmd::Add {
@@ -351,8 +348,9 @@ fn write(rows: &[Suppression], format: Format, output: Option<&Path>) -> Result<
 type Imported = (Vec<Suppression>, Vec<(u64, String)>);
 
 fn read(path: &Path, format: Option<Format>) -> Result<Imported> {
-    let format = format.unwrap_or(match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => Format::Json,
+    // A list file is CSV unless it says JSON (a `.txt` of addresses is CSV too).
+    let format = format.unwrap_or(match super::format::by_extension(Some(path)) {
+        Some(Format::Json) => Format::Json,
         _ => Format::Csv,
     });
     let bytes = std::fs::read(path).with_context(|| format!("reading '{}'", path.display()))?;

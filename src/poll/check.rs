@@ -4,6 +4,7 @@
 
 use super::config::Account;
 use super::connect::connect;
+use super::within;
 use std::time::{Duration, Instant};
 
 /// What a mailbox offers.
@@ -28,33 +29,30 @@ pub const WANTED: &[(&str, &str)] = &[
     ),
 ];
 
+/// Each step's time limit: a check should answer quickly.
 const STEP: Duration = Duration::from_secs(30);
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+/// Runs `fut` on its own runtime, each step under the poller's `within` with `STEP`.
+fn block_on<T>(fut: impl std::future::Future<Output = Result<T, String>>) -> Result<T, String> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("starting the runtime: {e}"))
+        .map_err(|e| format!("starting the runtime: {e}"))?
+        .block_on(super::TIMEOUT.scope(STEP, fut))
 }
 
-async fn within<T, E: std::fmt::Display>(
-    what: &str,
-    fut: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, String> {
-    match tokio::time::timeout(STEP, fut).await {
-        Ok(Ok(v)) => Ok(v),
-        Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what}: no answer in {} s", STEP.as_secs())),
-    }
+/// Connects and logs in as `connect` does, within `STEP`.
+async fn login(account: &Account, insecure: bool) -> Result<super::connect::ImapSession, String> {
+    within("connecting", async {
+        connect(account, insecure).await.map_err(|e| e.message)
+    })
+    .await
 }
 
 /// Logs in (the error says why not), reads the capabilities, examines the folder.
 pub fn check_mailbox(account: &Account, insecure: bool) -> Result<MailboxCheck, String> {
-    runtime()?.block_on(async {
-        let mut session = tokio::time::timeout(STEP, connect(account, insecure))
-            .await
-            .map_err(|_| format!("no answer in {} s", STEP.as_secs()))?
-            .map_err(|e| e.message)?;
+    block_on(async {
+        let mut session = login(account, insecure).await?;
         let caps = within("CAPABILITY", session.capabilities()).await?;
         let capabilities = WANTED
             .iter()
@@ -82,11 +80,8 @@ pub fn wait_for_header(
     value: &str,
     timeout: Duration,
 ) -> Result<Option<u32>, String> {
-    runtime()?.block_on(async {
-        let mut session = tokio::time::timeout(STEP, connect(account, insecure))
-            .await
-            .map_err(|_| format!("no answer in {} s", STEP.as_secs()))?
-            .map_err(|e| e.message)?;
+    block_on(async {
+        let mut session = login(account, insecure).await?;
         let started = Instant::now();
         let query = format!("HEADER {name} \"{value}\"");
         let found = loop {

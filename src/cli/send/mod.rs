@@ -51,7 +51,7 @@ use std::process::ExitCode;
 ///       --from bounces@localhost.test --server 127.0.0.1 --port 2525 --tls none
 ///   rebound send --campaign nov --recipients list.csv --message nov.eml \
 ///       --from bounces@list.example --dry-run --limit 3
-#[derive(Debug, clap::Args)]
+#[derive(Debug, Default, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
     /// Campaign name: the key for resuming and for reports.

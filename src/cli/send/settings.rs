@@ -205,39 +205,9 @@ pub(in crate::cli) fn server_from_file(
         return Ok(None);
     }
     let args = Args {
-        campaign: String::new(),
-        recipients: None,
-        message: None,
-        from: None,
-        server: None,
-        port: None,
-        tls: None,
-        user: None,
-        password_env: None,
-        password_file: None,
-        token_command: None,
-        token_file: None,
-        ca_file: None,
-        insecure,
-        concurrency: None,
-        rate: None,
-        retries: None,
-        retry_delay: None,
-        resend_uncertain: false,
-        verp_secret_env: None,
-        db: PathBuf::new(),
-        policy: None,
         config: config.to_path_buf(),
-        hello: None,
-        timeout: None,
-        dry_run: false,
-        limit: None,
-        dry_run_dir: None,
-        test_to: None,
-        test_row: None,
-        add_recipients: false,
-        retry_deferred: false,
-        unsubscribe_url: None,
+        insecure,
+        ..Args::default()
     };
     server_config(&args, &f).map(Some)
 }
